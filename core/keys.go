@@ -1,0 +1,83 @@
+package core
+
+import "strconv"
+
+// Key names one lockout counter: one alternative of the lockout parameters
+// filled with the request's values. Its ID is an injective encoding: typed,
+// length-prefixed fields, so that no username can collide with an IP or with
+// another combination (DESIGN G3).
+type Key struct {
+	// Params is the combination this key counts.
+	Params Combination
+	// IP is the client's address in key form (IPv6 grouped by prefix, such as
+	// "2001:db8::/64"); empty unless Params has ParamIPAddress.
+	IP string
+	// Username is canonical; empty unless Params has ParamUsername.
+	Username string
+	// UserAgent is empty unless Params has ParamUserAgent.
+	UserAgent string
+	// ID is the encoded key that stores index by.
+	ID string
+}
+
+// NewKey builds the key of combination c for the given values, taking only
+// the values c names.
+func NewKey(c Combination, ip, username, userAgent string) Key {
+	k := Key{Params: c}
+	n := 3
+	if c.Has(ParamIPAddress) {
+		k.IP = ip
+		n += len(ip) + 8
+	}
+	if c.Has(ParamUsername) {
+		k.Username = username
+		n += len(username) + 8
+	}
+	if c.Has(ParamUserAgent) {
+		k.UserAgent = userAgent
+		n += len(userAgent) + 8
+	}
+	b := make([]byte, 0, n)
+	b = append(b, "v1"...)
+	if c.Has(ParamIPAddress) {
+		b = appendField(b, 'i', ip)
+	}
+	if c.Has(ParamUsername) {
+		b = appendField(b, 'u', username)
+	}
+	if c.Has(ParamUserAgent) {
+		b = appendField(b, 'a', userAgent)
+	}
+	k.ID = string(b)
+	return k
+}
+
+// appendField writes "|<tag><len>:<value>".
+func appendField(b []byte, tag byte, v string) []byte {
+	b = append(b, '|', tag)
+	b = strconv.AppendInt(b, int64(len(v)), 10)
+	b = append(b, ':')
+	return append(b, v...)
+}
+
+// Matches reports whether the key falls under f: the zero filter matches
+// every key; otherwise IP and Username are compared with the key's fields
+// (both must match, or either when f.Either is set). A key that lacks a
+// field the filter names does not match on that field.
+func (k Key) Matches(f Filter) bool {
+	ipSet, userSet := f.IPKey() != "", f.Username != ""
+	ipOK := ipSet && k.Params.Has(ParamIPAddress) && k.IP == f.IPKey()
+	userOK := userSet && k.Params.Has(ParamUsername) && k.Username == f.Username
+	switch {
+	case !ipSet && !userSet:
+		return true
+	case ipSet && userSet && !f.Either:
+		return ipOK && userOK
+	case ipSet && userSet:
+		return ipOK || userOK
+	case ipSet:
+		return ipOK
+	default:
+		return userOK
+	}
+}
