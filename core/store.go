@@ -118,9 +118,11 @@ func (f Filter) IPKey() string {
 }
 
 // MatchesRecord reports whether a record of ip and username falls under f.
+// Records compare IP exactly; a filter with only IPGroup matches no record
+// by IP.
 func (f Filter) MatchesRecord(ip, username string) bool {
-	ipSet, userSet := f.IP != "", f.Username != ""
-	ipOK, userOK := ipSet && ip == f.IP, userSet && username == f.Username
+	ipSet, userSet := f.IP != "" || f.IPGroup != "", f.Username != ""
+	ipOK, userOK := f.IP != "" && ip == f.IP, userSet && username == f.Username
 	switch {
 	case !ipSet && !userSet:
 		return true
