@@ -1,0 +1,437 @@
+package redisstore_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/goaxes/axes/core"
+	"github.com/goaxes/axes/core/storetest"
+	"github.com/goaxes/axes/stores/redisstore"
+)
+
+// Redis Cluster: the tests run against one server (AXES_TEST_REDIS_URL);
+// no cluster is started. The store keeps every key of a store under one
+// hash tag, and TestKeysShareOneSlot checks that every key a store writes
+// hashes to the same cluster slot, which is what lets a ClusterClient run
+// its scripts.
+
+// redisURL returns the test server's URL, skipping the test when there is
+// none unless AXES_REQUIRE_SERVICES=1 (make test), which fails it instead.
+func redisURL(tb testing.TB) string {
+	tb.Helper()
+	u := os.Getenv("AXES_TEST_REDIS_URL")
+	if u == "" {
+		if os.Getenv("AXES_REQUIRE_SERVICES") == "1" {
+			tb.Fatal("AXES_TEST_REDIS_URL is not set and AXES_REQUIRE_SERVICES=1: Redis is required")
+		}
+		tb.Skip("AXES_TEST_REDIS_URL is not set: no Redis to test against")
+	}
+	return u
+}
+
+// newClient returns a client of the test server, closed at the end of tb.
+func newClient(tb testing.TB) *redis.Client {
+	tb.Helper()
+	opts, err := redis.ParseURL(redisURL(tb))
+	require.NoError(tb, err, "ParseURL(AXES_TEST_REDIS_URL)")
+	opts.PoolSize = 64
+	rdb := redis.NewClient(opts)
+	tb.Cleanup(func() { _ = rdb.Close() })
+	require.NoError(tb, rdb.Ping(context.Background()).Err(), "PING the test Redis")
+	return rdb
+}
+
+// randomPrefix returns a prefix no other store uses; its keys are deleted
+// at the end of tb.
+func randomPrefix(tb testing.TB, rdb *redis.Client) string {
+	tb.Helper()
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	prefix := "axestest:" + hex.EncodeToString(b) + ":"
+	tb.Cleanup(func() { deleteKeys(rdb, prefix) })
+	return prefix
+}
+
+func deleteKeys(rdb *redis.Client, prefix string) {
+	ctx := context.Background()
+	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	var keys []string
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	if len(keys) > 0 {
+		rdb.Del(ctx, keys...)
+	}
+}
+
+func newStore(tb testing.TB, rdb *redis.Client, opts redisstore.Options) *redisstore.Store {
+	tb.Helper()
+	if opts.Prefix == "" {
+		opts.Prefix = randomPrefix(tb, rdb)
+	}
+	s, err := redisstore.New(rdb, opts)
+	require.NoError(tb, err, "New")
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	rdb := newClient(t)
+	storetest.Run(t, func(t *testing.T) core.Store {
+		return newStore(t, rdb, redisstore.Options{})
+	})
+}
+
+// TestTwoClients: two app instances (two clients, two stores, one server)
+// share one lockout: of 100 parallel attempts with limit 5, exactly 5 are
+// let through (DESIGN G1, G8).
+func TestTwoClients(t *testing.T) {
+	a, b := newClient(t), newClient(t)
+	prefix := randomPrefix(t, a)
+	sa := newStore(t, a, redisstore.Options{Prefix: prefix})
+	sb := newStore(t, b, redisstore.Options{Prefix: prefix})
+	keys := []core.Key{
+		core.NewKey(core.ParamIPAddress, "192.0.2.1", "", ""),
+		core.NewKey(core.ParamUsername, "", "alice", ""),
+		core.NewKey(core.ParamIPAddress|core.ParamUsername, "192.0.2.1", "alice", ""),
+	}
+	p := core.Policy{Limit: 5, CoolOff: time.Hour, ExtendDuringLockout: true}
+	now := time.Now()
+	var (
+		allowed atomic.Int32
+		wg      sync.WaitGroup
+		start   = make(chan struct{})
+		errs    = make(chan error, 100)
+	)
+	for i := range 100 {
+		s := sa
+		if i%2 == 1 {
+			s = sb
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out := make([]core.Counter, len(keys))
+			<-start
+			locked, err := s.Hit(context.Background(), keys, now, p, out)
+			if err != nil {
+				errs <- err
+				return
+			}
+			if !locked {
+				allowed.Add(1)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err, "Hit")
+	}
+	assert.Equal(t, int32(5), allowed.Load(), "attempts let through across two clients: got %d, want 5", allowed.Load())
+	out := make([]core.Counter, len(keys))
+	require.NoError(t, sb.Peek(context.Background(), keys, now, p, out))
+	for i, c := range out {
+		assert.Equal(t, 100, c.Failures, "key %d after 100 attempts counted during the lockout: got %d, want 100", i, c.Failures)
+	}
+}
+
+// evalStats returns the calls of EVALSHA and EVAL the server has run.
+func evalStats(t *testing.T, rdb *redis.Client) (evalsha, eval int64) {
+	t.Helper()
+	info, err := rdb.Info(context.Background(), "commandstats").Result()
+	require.NoError(t, err, "INFO commandstats")
+	sc := bufio.NewScanner(strings.NewReader(info))
+	for sc.Scan() {
+		line := sc.Text()
+		name, rest, ok := strings.Cut(line, ":")
+		if !ok || (name != "cmdstat_evalsha" && name != "cmdstat_eval") {
+			continue
+		}
+		calls, _, _ := strings.Cut(strings.TrimPrefix(rest, "calls="), ",")
+		n, err := strconv.ParseInt(calls, 10, 64)
+		require.NoError(t, err, "INFO line %q", line)
+		if name == "cmdstat_evalsha" {
+			evalsha = n
+		} else {
+			eval = n
+		}
+	}
+	return evalsha, eval
+}
+
+// countingHook counts the commands the client sends, pipelines included.
+type countingHook struct{ cmds, trips atomic.Int64 }
+
+func (h *countingHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *countingHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.cmds.Add(1)
+		h.trips.Add(1)
+		return next(ctx, cmd)
+	}
+}
+func (h *countingHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		h.cmds.Add(int64(len(cmds)))
+		h.trips.Add(1)
+		return next(ctx, cmds)
+	}
+}
+
+// TestOneRoundTrip: a Hit, Peek, Release and Clear of a three-key attempt
+// each send one command, EVALSHA, once the script is cached. The client
+// side counts what it sends; INFO commandstats confirms on the server (a
+// server shared with other test processes may see their calls too, so a
+// few tries are allowed before the server count must be exactly one).
+func TestOneRoundTrip(t *testing.T) {
+	rdb := newClient(t)
+	hook := &countingHook{}
+	rdb.AddHook(hook)
+	s := newStore(t, rdb, redisstore.Options{})
+	ctx := context.Background()
+	keys := []core.Key{
+		core.NewKey(core.ParamIPAddress, "192.0.2.1", "", ""),
+		core.NewKey(core.ParamUsername, "", "alice", ""),
+		core.NewKey(core.ParamIPAddress|core.ParamUsername, "192.0.2.1", "alice", ""),
+	}
+	p := core.Policy{Limit: 1000, CoolOff: time.Hour}
+	out := make([]core.Counter, len(keys))
+	now := time.Now()
+	ops := []struct {
+		name string
+		call func() error
+	}{
+		{"Hit", func() error { _, err := s.Hit(ctx, keys, now, p, out); return err }},
+		{"Peek", func() error { return s.Peek(ctx, keys, now, p, out) }},
+		{"Release", func() error { return s.Release(ctx, keys, now, p) }},
+		{"Clear", func() error { return s.Clear(ctx, keys) }},
+	}
+	// Warm-up: load every script into the server's cache.
+	for _, op := range ops {
+		require.NoError(t, op.call(), "%s (warm-up)", op.name)
+	}
+	for _, op := range ops {
+		t.Run(op.name, func(t *testing.T) {
+			exact := false
+			for try := 0; try < 5 && !exact; try++ {
+				sha0, eval0 := evalStats(t, rdb)
+				cmds, trips := hook.cmds.Load(), hook.trips.Load()
+				require.NoError(t, op.call(), op.name)
+				sha1, eval1 := evalStats(t, rdb)
+				gotCmds, gotTrips := hook.cmds.Load()-cmds-1, hook.trips.Load()-trips-1 // minus the INFO after
+				require.Equal(t, int64(1), gotCmds, "%s: got %d commands sent, want 1", op.name, gotCmds)
+				require.Equal(t, int64(1), gotTrips, "%s: got %d round trips, want 1", op.name, gotTrips)
+				assert.Equal(t, int64(0), eval1-eval0, "%s: got %d EVAL (script not cached?), want 0", op.name, eval1-eval0)
+				exact = sha1-sha0 == 1
+				require.GreaterOrEqual(t, sha1-sha0, int64(1), "%s: got %d EVALSHA on the server, want 1", op.name, sha1-sha0)
+			}
+			assert.True(t, exact, "%s: the server never counted exactly one EVALSHA in 5 tries", op.name)
+		})
+	}
+}
+
+// TestKeysShareOneSlot: every key a store writes, for counters, records and
+// logs, hashes to one Redis Cluster slot.
+func TestKeysShareOneSlot(t *testing.T) {
+	rdb := newClient(t)
+	prefix := randomPrefix(t, rdb)
+	s := newStore(t, rdb, redisstore.Options{Prefix: prefix})
+	ctx := context.Background()
+	now := time.Now()
+	keys := []core.Key{
+		core.NewKey(core.ParamIPAddress, "192.0.2.1", "", ""),
+		core.NewKey(core.ParamUsername, "", "al{ice}", ""),
+		core.NewKey(core.ParamIPAddress|core.ParamUsername|core.ParamUserAgent, "192.0.2.1", "}bob{", "curl{x}"),
+	}
+	out := make([]core.Counter, len(keys))
+	_, err := s.Hit(ctx, keys, now, core.Policy{Limit: 3, CoolOff: time.Hour}, out)
+	require.NoError(t, err)
+	require.NoError(t, s.RecordFailure(ctx, core.AttemptRecord{Username: "{x}", IP: "192.0.2.1", LastAttempt: now}, true, false, 5))
+	require.NoError(t, s.RecordLogin(ctx, core.AccessLog{Username: "{y}", IP: "192.0.2.1", LoginTime: now}))
+
+	var names []string
+	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	for iter.Next(ctx) {
+		names = append(names, iter.Val())
+	}
+	require.NoError(t, iter.Err())
+	require.Greater(t, len(names), 10, "keys written: got %v", names)
+	slots := map[int64][]string{}
+	for _, k := range names {
+		slot, err := rdb.Do(ctx, "CLUSTER", "KEYSLOT", k).Int64()
+		if err != nil {
+			t.Skipf("CLUSTER KEYSLOT is not available: %v", err)
+		}
+		slots[slot] = append(slots[slot], k)
+	}
+	assert.Len(t, slots, 1, "slots of the store's keys: got %v, want one", slots)
+}
+
+// TestCounterTTL: TTLs are garbage collection only. A counter with a
+// cool-off expires a minute after it; a locked counter without cool-off
+// has no TTL; an unlocked one without cool-off lives CounterTTL.
+func TestCounterTTL(t *testing.T) {
+	rdb := newClient(t)
+	prefix := randomPrefix(t, rdb)
+	s := newStore(t, rdb, redisstore.Options{Prefix: prefix, CounterTTL: time.Hour})
+	ctx := context.Background()
+	now := time.Now()
+	k := core.NewKey(core.ParamIPAddress, "192.0.2.9", "", "")
+	counter := prefix + "{axes}:c:" + k.ID
+	out := make([]core.Counter, 1)
+	ttl := func() time.Duration {
+		d, err := rdb.PTTL(ctx, counter).Result()
+		require.NoError(t, err)
+		return d
+	}
+
+	_, err := s.Hit(ctx, []core.Key{k}, now, core.Policy{Limit: 2, CoolOff: 10 * time.Minute}, out)
+	require.NoError(t, err)
+	assert.InDelta(t, float64(11*time.Minute), float64(ttl()), float64(2*time.Second), "TTL with a 10m cool-off: got %v, want 11m", ttl())
+
+	require.NoError(t, s.Clear(ctx, []core.Key{k}))
+	_, err = s.Hit(ctx, []core.Key{k}, now, core.Policy{Limit: 2}, out)
+	require.NoError(t, err)
+	assert.InDelta(t, float64(time.Hour), float64(ttl()), float64(2*time.Second), "TTL unlocked without cool-off: got %v, want CounterTTL 1h", ttl())
+	_, err = s.Hit(ctx, []core.Key{k}, now, core.Policy{Limit: 2}, out)
+	require.NoError(t, err)
+	assert.Equal(t, time.Duration(-1), ttl(), "TTL locked without cool-off: got %v, want none (-1)", ttl())
+}
+
+// TestBoundedIndexes: counters whose deadline passed are collected by later
+// Hits, so spraying keys does not grow the store past the live ones.
+func TestBoundedIndexes(t *testing.T) {
+	rdb := newClient(t)
+	prefix := randomPrefix(t, rdb)
+	s := newStore(t, rdb, redisstore.Options{Prefix: prefix})
+	ctx := context.Background()
+	p := core.Policy{Limit: 3, CoolOff: time.Second}
+	t0 := time.Unix(1_700_000_000, 0)
+	out := make([]core.Counter, 2)
+	for i := range 200 {
+		ip := "198.51.100." + strconv.Itoa(i)
+		keys := []core.Key{core.NewKey(core.ParamIPAddress, ip, "", ""), core.NewKey(core.ParamIPAddress|core.ParamUsername, ip, "u"+strconv.Itoa(i), "")}
+		_, err := s.Hit(ctx, keys, t0, p, out)
+		require.NoError(t, err)
+	}
+	// Far later, each Hit collects up to 16 dead counters.
+	later := t0.Add(time.Hour)
+	k := []core.Key{core.NewKey(core.ParamIPAddress, "203.0.113.1", "", "")}
+	for range 30 {
+		_, err := s.Hit(ctx, k, later, p, out[:1])
+		require.NoError(t, err)
+	}
+	n, err := rdb.ZCard(ctx, prefix+"{axes}:C").Result()
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), n, "counters indexed after collection: got %d, want 1", n)
+	var left []string
+	iter := rdb.Scan(ctx, 0, prefix+"{axes}:c:*", 1000).Iterator()
+	for iter.Next(ctx) {
+		left = append(left, iter.Val())
+	}
+	assert.Len(t, left, 1, "counter hashes left: got %v, want the live one", left)
+}
+
+// TestRecordCaps: MaxAttempts and MaxLogs bound records and logs, oldest
+// removed first.
+func TestRecordCaps(t *testing.T) {
+	rdb := newClient(t)
+	s := newStore(t, rdb, redisstore.Options{MaxAttempts: 5, MaxLogs: 7})
+	ctx := context.Background()
+	t0 := time.Unix(1_700_000_000, 0).UTC()
+	for i := range 20 {
+		at := t0.Add(time.Duration(i) * time.Second)
+		rec := core.AttemptRecord{Username: "user" + strconv.Itoa(i), IP: "192.0.2.1", LastAttempt: at}
+		require.NoError(t, s.RecordFailure(ctx, rec, true, false, 0))
+		require.NoError(t, s.RecordLogin(ctx, core.AccessLog{Username: rec.Username, IP: rec.IP, LoginTime: at}))
+	}
+	recs, total, err := s.Attempts(ctx, core.ListQuery{Asc: true})
+	require.NoError(t, err)
+	require.Equal(t, 5, total, "attempt records with MaxAttempts 5: got %d", total)
+	assert.Equal(t, "user15", recs[0].Username, "oldest record kept: got %s, want user15", recs[0].Username)
+	_, total, err = s.FailureLogs(ctx, core.ListQuery{})
+	require.NoError(t, err)
+	assert.Equal(t, 7, total, "failure logs with MaxLogs 7: got %d", total)
+	_, total, err = s.AccessLogs(ctx, core.ListQuery{})
+	require.NoError(t, err)
+	assert.Equal(t, 7, total, "access logs with MaxLogs 7: got %d", total)
+	// The IP index lost the trimmed records too: a reset by IP counts 5.
+	n, err := s.Reset(ctx, core.Filter{IP: "192.0.2.1"})
+	require.NoError(t, err)
+	assert.Equal(t, 5, n, "Reset by IP after trimming: got %d records, want 5", n)
+}
+
+// TestDeadline: a context deadline is an error wrapping it, never a panic.
+func TestDeadline(t *testing.T) {
+	rdb := newClient(t)
+	s := newStore(t, rdb, redisstore.Options{})
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	out := make([]core.Counter, 1)
+	_, err := s.Hit(ctx, []core.Key{core.NewKey(core.ParamIPAddress, "192.0.2.1", "", "")}, time.Now(), core.Policy{Limit: 3}, out)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Contains(t, err.Error(), "axes: redisstore: hit:")
+}
+
+// TestUnreachable: a server that does not answer is an error, never a
+// panic.
+func TestUnreachable(t *testing.T) {
+	s, err := redisstore.Open("redis://127.0.0.1:1/0?dial_timeout=200ms&max_retries=-1", redisstore.Options{})
+	require.NoError(t, err)
+	defer s.Close()
+	out := make([]core.Counter, 1)
+	_, err = s.Hit(context.Background(), []core.Key{core.NewKey(core.ParamIPAddress, "192.0.2.1", "", "")}, time.Now(), core.Policy{Limit: 3}, out)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "axes: redisstore: hit:")
+}
+
+func TestOpen(t *testing.T) {
+	u := redisURL(t)
+	s, err := redisstore.Open(u, redisstore.Options{Prefix: "axestest:open:"})
+	require.NoError(t, err, "Open(%s)", u)
+	out := make([]core.Counter, 1)
+	require.NoError(t, s.Peek(context.Background(), []core.Key{core.NewKey(core.ParamIPAddress, "192.0.2.1", "", "")}, time.Now(), core.Policy{Limit: 3}, out))
+	require.NoError(t, s.Close(), "Close")
+
+	for _, tt := range []struct{ name, url, want string }{
+		{"scheme", "http://user:s3cret@localhost:6379", "scheme"},
+		{"no host", "redis://", "no host"},
+		{"unparsable", "redis://user:s3cret@local host:6379", "cannot parse"},
+		{"bad port", "redis://user:s3cret@localhost:port/0", "cannot parse"},
+		{"bad db", "redis://user:s3cret@localhost:6379/db", "database"},
+		{"bad option", "redis://user:s3cret@localhost:6379/0?bogus=s3cret", "bogus"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := redisstore.Open(tt.url, redisstore.Options{})
+			require.Error(t, err, "Open(%s)", tt.url)
+			assert.Contains(t, err.Error(), tt.want, "Open(%s): error names the problem", tt.url)
+			assert.NotContains(t, err.Error(), "s3cret", "Open(%s): error echoes the password", tt.url)
+		})
+	}
+}
+
+func TestNew(t *testing.T) {
+	_, err := redisstore.New(nil, redisstore.Options{})
+	assert.Error(t, err, "New(nil)")
+	rdb := newClient(t)
+	_, err = redisstore.New(rdb, redisstore.Options{Prefix: "x{}:"})
+	assert.ErrorContains(t, err, "hash tag", "New with a prefix that empties the hash tag")
+	s, err := redisstore.New(rdb, redisstore.Options{Prefix: "axestest:{t1}:"})
+	require.NoError(t, err, "New with a prefix carrying its own hash tag")
+	require.NoError(t, s.Close(), "Close of a store on the caller's client")
+	assert.NoError(t, rdb.Ping(context.Background()).Err(), "the caller's client after Store.Close: got an error, want it still open")
+}
