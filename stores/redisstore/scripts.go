@@ -31,6 +31,10 @@ local limit = tonumber(ARGV[3])
 local extend = ARGV[4] == '1'
 local idle = tonumber(ARGV[5])
 local margin = tonumber(ARGV[6])
+-- Entries are collected a margin after their deadline (which has a margin
+-- already): an app instance whose clock runs a little fast does not delete
+-- what the others still count.
+local gc_ms = now_ms - margin
 local cool_s, cool_n = tonumber(ARGV[7]), tonumber(ARGV[8])
 local nt = tonumber(ARGV[9])
 local tiers = {}
@@ -79,10 +83,10 @@ local function deadline(f, ls, ln)
   return ls * 1000 + math.floor(ln / 1000000) + cs * 1000 + math.ceil(cn / 1000000) + margin
 end
 
--- settle gives an index key the TTL of its furthest entry after trimming
--- the entries whose deadline passed.
+-- settle gives an index key the TTL of its furthest entry, after trimming
+-- (when trim) the entries whose deadline passed.
 local function settle(idx, trim)
-  if trim then redis.call('ZREMRANGEBYSCORE', idx, '-inf', '(' .. istr(now_ms)) end
+  if trim then redis.call('ZREMRANGEBYSCORE', idx, '-inf', '(' .. istr(gc_ms)) end
   local top = redis.call('ZREVRANGE', idx, 0, 0, 'WITHSCORES')
   if #top == 0 then return end
   if top[2] == 'inf' or top[2] == '+inf' then
@@ -120,7 +124,7 @@ end
 -- gc deletes up to 16 counters whose deadline passed, except those of the
 -- call in progress (skip), and keeps the all-counters index's TTL.
 local function gc(all, skip)
-  local stale = redis.call('ZRANGEBYSCORE', all, '-inf', '(' .. istr(now_ms), 'LIMIT', 0, 16)
+  local stale = redis.call('ZRANGEBYSCORE', all, '-inf', '(' .. istr(gc_ms), 'LIMIT', 0, 16)
   for _, m in ipairs(stale) do
     if not skip[m] then
       local x = redis.call('HMGET', m, 'xi', 'xu')
@@ -285,11 +289,20 @@ local function delcounter(m)
   if x[2] then redis.call('ZREM', x[2], m) end
 end
 local function delrec(m) records = records + delrecord(rall, m) end
+-- each calls fn on the members of idx (that are also in also, when
+-- given) and removes them from the indexes, stale ones included.
 local function each(idx, fn, also)
   local ms = redis.call('ZRANGE', idx, 0, -1)
   for _, m in ipairs(ms) do
-    if also == nil or redis.call('ZSCORE', also, m) then fn(m) end
+    if also == nil then
+      fn(m)
+    elseif redis.call('ZSCORE', also, m) then
+      fn(m)
+      redis.call('ZREM', idx, m)
+      redis.call('ZREM', also, m)
+    end
   end
+  if also == nil then redis.call('DEL', idx) end
 end
 local function run(mode, a, i, u, fn)
   if mode == 'all' then each(a, fn)

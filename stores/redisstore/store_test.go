@@ -270,15 +270,41 @@ func TestKeysShareOneSlot(t *testing.T) {
 	}
 	require.NoError(t, iter.Err())
 	require.Greater(t, len(names), 10, "keys written: got %v", names)
-	slots := map[int64][]string{}
+	slots := map[int][]string{}
 	for _, k := range names {
-		slot, err := rdb.Do(ctx, "CLUSTER", "KEYSLOT", k).Int64()
-		if err != nil {
-			t.Skipf("CLUSTER KEYSLOT is not available: %v", err)
-		}
-		slots[slot] = append(slots[slot], k)
+		slots[keySlot(k)] = append(slots[keySlot(k)], k)
 	}
 	assert.Len(t, slots, 1, "slots of the store's keys: got %v, want one", slots)
+	// The slot function agrees with Redis Cluster's specification.
+	assert.Equal(t, 12739, keySlot("123456789"), "keySlot(123456789)")
+	assert.Equal(t, keySlot("user1000"), keySlot("{user1000}.following"), "hash tag")
+	assert.Equal(t, keySlot("foo{}{bar}"), crcSlot("foo{}{bar}"), "empty hash tag: whole key")
+}
+
+// keySlot is Redis Cluster's HASH_SLOT: CRC16 (XMODEM) of the key's hash
+// tag, or of the key without one, modulo 16384.
+func keySlot(key string) int {
+	if s := strings.IndexByte(key, '{'); s >= 0 {
+		if e := strings.IndexByte(key[s+1:], '}'); e > 0 {
+			key = key[s+1 : s+1+e]
+		}
+	}
+	return crcSlot(key)
+}
+
+func crcSlot(key string) int {
+	var crc uint16
+	for i := 0; i < len(key); i++ {
+		crc ^= uint16(key[i]) << 8
+		for range 8 {
+			if crc&0x8000 != 0 {
+				crc = crc<<1 ^ 0x1021
+			} else {
+				crc <<= 1
+			}
+		}
+	}
+	return int(crc % 16384)
 }
 
 // TestCounterTTL: TTLs are garbage collection only. A counter with a
@@ -434,4 +460,40 @@ func TestNew(t *testing.T) {
 	require.NoError(t, err, "New with a prefix carrying its own hash tag")
 	require.NoError(t, s.Close(), "Close of a store on the caller's client")
 	assert.NoError(t, rdb.Ping(context.Background()).Err(), "the caller's client after Store.Close: got an error, want it still open")
+}
+
+// TestResetCounters: before any record is kept, Reset counts counters; an
+// index entry whose counter is gone (expired by its TTL) is tolerated.
+func TestResetCounters(t *testing.T) {
+	rdb := newClient(t)
+	prefix := randomPrefix(t, rdb)
+	s := newStore(t, rdb, redisstore.Options{Prefix: prefix})
+	ctx := context.Background()
+	now := time.Now()
+	p := core.Policy{Limit: 3, CoolOff: time.Hour}
+	ip := core.NewKey(core.ParamIPAddress, "192.0.2.1", "", "")
+	pair := core.NewKey(core.ParamIPAddress|core.ParamUsername, "192.0.2.1", "alice", "")
+	alice := core.NewKey(core.ParamUsername, "", "alice", "")
+	out := make([]core.Counter, 3)
+	_, err := s.Hit(ctx, []core.Key{ip, pair, alice}, now, p, out)
+	require.NoError(t, err)
+	// The pair's counter vanishes as if its TTL had run out.
+	require.NoError(t, rdb.Del(ctx, prefix+"{axes}:c:"+pair.ID).Err())
+
+	n, err := s.Reset(ctx, core.Filter{IP: "192.0.2.1"})
+	require.NoError(t, err, "Reset by IP with a stale index entry")
+	assert.Equal(t, 1, n, "Reset by IP: got %d counters removed, want 1 (the live one)", n)
+	n, err = s.Reset(ctx, core.Filter{Username: "alice"})
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "Reset by username: got %d counters removed, want 1", n)
+	require.NoError(t, s.Peek(ctx, []core.Key{ip, pair, alice}, now, p, out))
+	for i, c := range out {
+		assert.Equal(t, 0, c.Failures, "key %d after the resets: got %d failures, want 0", i, c.Failures)
+	}
+	var left []string
+	iter := rdb.Scan(ctx, 0, prefix+"*", 100).Iterator()
+	for iter.Next(ctx) {
+		left = append(left, iter.Val())
+	}
+	assert.Empty(t, left, "keys left after resetting every counter: got %v, want none", left)
 }
