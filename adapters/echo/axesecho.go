@@ -1,0 +1,151 @@
+// Package axesecho adapts axes to github.com/labstack/echo/v4.
+//
+// Middleware and MiddlewareWithConfig protect the login routes of an echo
+// instance or group; Dispatch wraps one login handler; FormInvalid wraps the
+// failure path of a login form; the Report helpers serve handlers that check
+// credentials themselves. Every function takes the engine first and is safe
+// for concurrent use.
+package axesecho
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/goaxes/axes/core"
+)
+
+// Config configures MiddlewareWithConfig. The zero Config protects POST
+// requests to every path the middleware sees.
+type Config struct {
+	// Skipper skips the middleware when it returns true; it has the type
+	// of echo's middleware.Skipper. Default: none skipped.
+	Skipper func(c echo.Context) bool
+	// Paths are the exact paths of the login routes. Default: every path.
+	Paths []string
+	// Methods are the methods that are login attempts. Default: POST.
+	Methods []string
+	// Outcome reads the login handler's response status when the handler
+	// reported nothing itself. Default: core.ResultFromStatus (401 and 403
+	// failures, 2xx and 3xx successes, anything else neither).
+	Outcome func(status int) core.Result
+}
+
+const loginKey = "axes.login"
+
+// Middleware protects POST requests on every route it is used on.
+func Middleware(e *core.Engine) echo.MiddlewareFunc {
+	return MiddlewareWithConfig(e, Config{})
+}
+
+// MiddlewareWithConfig returns echo middleware that protects the login
+// routes: before the handler it begins the attempt, answering a locked,
+// blacklisted or unresolvable client with core's response (the handler
+// never runs); after it, it reports the outcome and, when that failure
+// locked the client, sends the lockout response instead of the handler's.
+func MiddlewareWithConfig(e *core.Engine, cfg Config) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			if (cfg.Skipper != nil && cfg.Skipper(c)) || !core.IsLoginRoute(cfg.Paths, cfg.Methods, r.Method, r.URL.Path) {
+				return next(c)
+			}
+			return serve(e, cfg.Outcome, c, next)
+		}
+	}
+}
+
+// Dispatch wraps one login handler as Middleware does (django-axes'
+// axes_dispatch): its POST requests are login attempts.
+func Dispatch(e *core.Engine, h echo.HandlerFunc) echo.HandlerFunc {
+	return Middleware(e)(h)
+}
+
+func serve(e *core.Engine, outcome func(int) core.Result, c echo.Context, next echo.HandlerFunc) error {
+	ctx := c.Request().Context()
+	l := e.BeginLogin(ctx, request(e, c.Request()))
+	if resp := l.Refusal(); resp != nil {
+		return write(c, resp)
+	}
+	c.Set(loginKey, l)
+	res := c.Response()
+	orig := res.Writer
+	buf := core.NewResponseBuffer(orig)
+	res.Writer = buf
+	defer func() { res.Writer = orig }()
+	err := next(c)
+	if err != nil {
+		c.Error(err) // the error handler decides the status, as echo's RequestLogger does
+	}
+	res.Writer = orig
+	if resp := l.Finish(ctx, buf.Status(), outcome); resp != nil {
+		res.Committed, res.Size = false, 0
+		return write(c, resp)
+	}
+	buf.Send()
+	res.Committed = true
+	return err
+}
+
+func write(c echo.Context, r *core.Response) error {
+	core.WriteResponse(c.Response(), r)
+	return nil
+}
+
+// request reads core's facts: the socket peer (never echo's RealIP, core
+// resolves forwarded headers) and the username from the body, which stays
+// whole for the handler.
+func request(e *core.Engine, r *http.Request) *core.Request {
+	user, form, body := e.ReadCredentials(r.Header.Get("Content-Type"), r.Body)
+	r.Body = body
+	if user == "" && r.PostForm != nil {
+		user = r.PostForm.Get(e.Config().UsernameFormField)
+	}
+	return &core.Request{RemoteAddr: r.RemoteAddr, Header: r.Header, Method: r.Method,
+		Path: r.URL.Path, RawQuery: r.URL.RawQuery, Username: user, Form: form}
+}
+
+func login(e *core.Engine, c echo.Context) *core.Login {
+	if l, ok := c.Get(loginKey).(*core.Login); ok && l.Engine == e {
+		return l
+	}
+	return &core.Login{Engine: e, Request: request(e, c.Request())}
+}
+
+// FormInvalid wraps the failure path of a login form (django-axes'
+// axes_form_invalid): it reports the failure and, when that failure locks
+// the client, answers with the lockout response instead of running failure.
+func FormInvalid(e *core.Engine, failure echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		l := login(e, c)
+		l.Fail(c.Request().Context(), "")
+		if resp := l.Lockout(); resp != nil {
+			return write(c, resp)
+		}
+		return failure(c)
+	}
+}
+
+// ReportFailure reports wrong credentials for username ("": the one read
+// from the body) and returns the new decision. Under Middleware or Dispatch
+// a failure that locks the client gets the lockout response in place of the
+// handler's; without them the handler decides from the returned decision.
+func ReportFailure(e *core.Engine, c echo.Context, username string) core.Decision {
+	return login(e, c).Fail(c.Request().Context(), username)
+}
+
+// ReportSuccess reports a successful login of username.
+func ReportSuccess(e *core.Engine, c echo.Context, username string) {
+	login(e, c).Succeed(c.Request().Context(), username)
+}
+
+// ReportLogout reports that username logged out.
+func ReportLogout(e *core.Engine, c echo.Context, username string) {
+	login(e, c).Logout(c.Request().Context(), username)
+}
+
+// DecisionFrom returns the request's current decision: failures so far,
+// AttemptsLeft, LockedUntil.
+func DecisionFrom(e *core.Engine, c echo.Context) core.Decision {
+	return login(e, c).Decision(c.Request().Context())
+}

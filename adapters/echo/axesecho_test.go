@@ -1,0 +1,74 @@
+package axesecho_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	axesecho "github.com/goaxes/axes/adapters/echo"
+	"github.com/goaxes/axes/core"
+	"github.com/goaxes/axes/internal/adaptertest"
+)
+
+func TestScenarios(t *testing.T) { adaptertest.Run(t, harness) }
+
+// harness builds the scenario app on echo.New().
+func harness(t *testing.T, s adaptertest.Setup) func(*http.Request) *http.Response {
+	e, app := s.Engine, s.App
+	reporter := func(c echo.Context) adaptertest.Reporter {
+		return adaptertest.Reporter{
+			Failure:  func(u string) core.Decision { return axesecho.ReportFailure(e, c, u) },
+			Success:  func(u string) { axesecho.ReportSuccess(e, c, u) },
+			Decision: func() core.Decision { return axesecho.DecisionFrom(e, c) },
+		}
+	}
+	write := func(c echo.Context, reply adaptertest.Reply) error {
+		for k, v := range reply.Header {
+			c.Response().Header().Set(k, v[0])
+		}
+		return c.String(reply.Status, reply.Body)
+	}
+	byStatus := func(c echo.Context) error {
+		return write(c, app.ByStatus(c.FormValue(app.UserField), c.FormValue(app.PassField), reporter(c)))
+	}
+	invalid := axesecho.FormInvalid(e, func(c echo.Context) error { return write(c, app.Invalid(reporter(c))) })
+	thirdParty := func(c echo.Context) error {
+		if reply, ok := app.ThirdParty(c.FormValue(app.UserField), c.FormValue(app.PassField)); ok {
+			return write(c, reply)
+		}
+		return invalid(c)
+	}
+	jsonLogin := func(c echo.Context) error {
+		body, _ := io.ReadAll(c.Request().Body)
+		return write(c, app.JSON(body, reporter(c)))
+	}
+
+	r := echo.New()
+	if s.Style == adaptertest.Middleware || s.Style == adaptertest.Report {
+		r.Use(axesecho.MiddlewareWithConfig(e, axesecho.Config{Paths: []string{"/login"}, Methods: s.Methods, Outcome: s.Outcome}))
+	}
+	r.GET("/login", func(c echo.Context) error { return write(c, app.Form()) })
+	r.POST("/other", func(c echo.Context) error { return echo.NewHTTPError(http.StatusUnauthorized) })
+	r.POST("/logout", func(c echo.Context) error {
+		axesecho.ReportLogout(e, c, "alice")
+		return c.Redirect(http.StatusSeeOther, "/login")
+	})
+	switch s.Style {
+	case adaptertest.Middleware:
+		r.POST("/login", byStatus)
+	case adaptertest.Dispatch:
+		r.POST("/login", axesecho.Dispatch(e, byStatus))
+	case adaptertest.FormInvalid:
+		r.POST("/login", axesecho.Dispatch(e, thirdParty))
+	case adaptertest.Report, adaptertest.ReportBare:
+		r.POST("/login", jsonLogin)
+	}
+	return func(req *http.Request) *http.Response {
+		rec := httptest.NewRecorder()
+		r.ServeHTTP(rec, req)
+		return rec.Result()
+	}
+}

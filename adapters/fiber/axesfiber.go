@@ -1,0 +1,150 @@
+// Package axesfiber adapts axes to github.com/gofiber/fiber/v2.
+//
+// Middleware protects the login routes of an app or group; Dispatch wraps
+// one login handler; FormInvalid wraps the failure path of a login form; the
+// Report helpers serve handlers that check credentials themselves. Every
+// function takes the engine first and is safe for concurrent use. Fiber
+// reuses its buffers after a handler returns, so every string handed to
+// core is a copy.
+package axesfiber
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/goaxes/axes/core"
+)
+
+// Config configures Middleware. The zero Config protects POST requests to
+// every path the middleware sees.
+type Config struct {
+	// Next skips the middleware when it returns true. Default: nil.
+	Next func(c *fiber.Ctx) bool
+	// Paths are the exact paths of the login routes. Default: every path.
+	Paths []string
+	// Methods are the methods that are login attempts. Default: POST.
+	Methods []string
+	// Outcome reads the login handler's response status when the handler
+	// reported nothing itself. Default: core.ResultFromStatus (401 and 403
+	// failures, 2xx and 3xx successes, anything else neither).
+	Outcome func(status int) core.Result
+}
+
+type loginKey struct{}
+
+// Middleware returns fiber middleware that protects the login routes:
+// before the handler it begins the attempt, answering a locked, blacklisted
+// or unresolvable client with core's response (the handler never runs);
+// after it, it reports the outcome and, when that failure locked the
+// client, sends the lockout response instead of the handler's.
+func Middleware(e *core.Engine, config ...Config) fiber.Handler {
+	var cfg Config
+	if len(config) > 0 {
+		cfg = config[0]
+	}
+	return func(c *fiber.Ctx) error {
+		if (cfg.Next != nil && cfg.Next(c)) || !core.IsLoginRoute(cfg.Paths, cfg.Methods, c.Method(), c.Path()) {
+			return c.Next()
+		}
+		return serve(e, cfg.Outcome, c, c.Next)
+	}
+}
+
+// Dispatch wraps one login handler as Middleware does (django-axes'
+// axes_dispatch): its POST requests are login attempts.
+func Dispatch(e *core.Engine, h fiber.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if !core.IsLoginRoute(nil, nil, c.Method(), c.Path()) {
+			return h(c)
+		}
+		return serve(e, nil, c, func() error { return h(c) })
+	}
+}
+
+func serve(e *core.Engine, outcome func(int) core.Result, c *fiber.Ctx, next func() error) error {
+	ctx := c.UserContext()
+	l := e.BeginLogin(ctx, request(e, c))
+	if resp := l.Refusal(); resp != nil {
+		return write(c, resp)
+	}
+	c.Locals(loginKey{}, l)
+	if err := next(); err != nil {
+		// The error handler decides the status, as fiber's logger does.
+		if err := c.App().ErrorHandler(c, err); err != nil {
+			_ = c.SendStatus(fiber.StatusInternalServerError)
+		}
+	}
+	if resp := l.Finish(ctx, c.Response().StatusCode(), outcome); resp != nil {
+		c.Response().Reset()
+		return write(c, resp)
+	}
+	return nil
+}
+
+func write(c *fiber.Ctx, r *core.Response) error {
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			c.Response().Header.Add(k, v)
+		}
+	}
+	return c.Status(r.Status).Send(r.Body)
+}
+
+// request copies core's facts out of fiber's buffers: the socket peer
+// (never c.IP(), core resolves forwarded headers), every header, and the
+// username from the body.
+func request(e *core.Engine, c *fiber.Ctx) *core.Request {
+	h := http.Header{}
+	c.Request().Header.VisitAll(func(k, v []byte) { h.Add(string(k), string(v)) })
+	user, form := e.ParseCredentials(h.Get("Content-Type"), c.Body())
+	return &core.Request{RemoteAddr: c.Context().RemoteAddr().String(), Header: h,
+		Method: strings.Clone(c.Method()), Path: strings.Clone(c.Path()),
+		RawQuery: string(c.Request().URI().QueryString()), Username: user, Form: form}
+}
+
+func login(e *core.Engine, c *fiber.Ctx) *core.Login {
+	if l, ok := c.Locals(loginKey{}).(*core.Login); ok && l.Engine == e {
+		return l
+	}
+	return &core.Login{Engine: e, Request: request(e, c)}
+}
+
+// FormInvalid wraps the failure path of a login form (django-axes'
+// axes_form_invalid): it reports the failure and, when that failure locks
+// the client, answers with the lockout response instead of running failure.
+func FormInvalid(e *core.Engine, failure fiber.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		l := login(e, c)
+		l.Fail(c.UserContext(), "")
+		if resp := l.Lockout(); resp != nil {
+			return write(c, resp)
+		}
+		return failure(c)
+	}
+}
+
+// ReportFailure reports wrong credentials for username ("": the one read
+// from the body) and returns the new decision. Under Middleware or Dispatch
+// a failure that locks the client gets the lockout response in place of the
+// handler's; without them the handler decides from the returned decision.
+func ReportFailure(e *core.Engine, c *fiber.Ctx, username string) core.Decision {
+	return login(e, c).Fail(c.UserContext(), strings.Clone(username))
+}
+
+// ReportSuccess reports a successful login of username.
+func ReportSuccess(e *core.Engine, c *fiber.Ctx, username string) {
+	login(e, c).Succeed(c.UserContext(), strings.Clone(username))
+}
+
+// ReportLogout reports that username logged out.
+func ReportLogout(e *core.Engine, c *fiber.Ctx, username string) {
+	login(e, c).Logout(c.UserContext(), strings.Clone(username))
+}
+
+// DecisionFrom returns the request's current decision: failures so far,
+// AttemptsLeft, LockedUntil.
+func DecisionFrom(e *core.Engine, c *fiber.Ctx) core.Decision {
+	return login(e, c).Decision(c.UserContext())
+}

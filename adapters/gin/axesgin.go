@@ -1,0 +1,184 @@
+// Package axesgin adapts axes to github.com/gin-gonic/gin.
+//
+// Middleware protects the login routes of a router or group; Dispatch wraps
+// one login handler; FormInvalid wraps the failure path of a login form; the
+// Report helpers serve handlers that check credentials themselves. Every
+// function takes the engine first and is safe for concurrent use.
+package axesgin
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/goaxes/axes/core"
+)
+
+// Options configure Middleware. The zero Options protect POST requests to
+// every path the middleware sees.
+type Options struct {
+	// Paths are the exact paths of the login routes. Default: every path.
+	Paths []string
+	// Methods are the methods that are login attempts. Default: POST.
+	Methods []string
+	// Outcome reads the login handler's response status when the handler
+	// reported nothing itself. Default: core.ResultFromStatus (401 and 403
+	// failures, 2xx and 3xx successes, anything else neither).
+	Outcome func(status int) core.Result
+}
+
+type loginKey struct{}
+
+// Middleware returns gin middleware that protects the login routes: before
+// the handler it begins the attempt, aborting with core's response for a
+// locked, blacklisted or unresolvable client; after it, it reports the
+// outcome and, when that failure locked the client, sends the lockout
+// response instead of the handler's.
+func Middleware(e *core.Engine, opts Options) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !core.IsLoginRoute(opts.Paths, opts.Methods, c.Request.Method, c.Request.URL.Path) {
+			c.Next()
+			return
+		}
+		serve(e, opts.Outcome, c, c.Next)
+	}
+}
+
+// Dispatch wraps one login handler as Middleware does (django-axes'
+// axes_dispatch): its POST requests are login attempts.
+func Dispatch(e *core.Engine, h gin.HandlerFunc) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !core.IsLoginRoute(nil, nil, c.Request.Method, c.Request.URL.Path) {
+			h(c)
+			return
+		}
+		serve(e, nil, c, func() { h(c) })
+	}
+}
+
+func serve(e *core.Engine, outcome func(int) core.Result, c *gin.Context, next func()) {
+	ctx := c.Request.Context()
+	l := e.BeginLogin(ctx, request(e, c.Request))
+	if resp := l.Refusal(); resp != nil {
+		write(c, resp)
+		return
+	}
+	c.Set(loginKey{}, l)
+	orig := c.Writer
+	w := &bufferedWriter{ResponseWriter: orig, buf: core.NewResponseBuffer(orig)}
+	c.Writer = w
+	defer func() { c.Writer = orig }()
+	next()
+	w.WriteHeaderNow()
+	c.Writer = orig
+	if resp := l.Finish(ctx, w.buf.Status(), outcome); resp != nil {
+		write(c, resp)
+		return
+	}
+	w.buf.Send()
+}
+
+func write(c *gin.Context, r *core.Response) {
+	core.WriteResponse(c.Writer, r)
+	c.Abort()
+}
+
+// request reads core's facts: the socket peer (never gin's ClientIP, core
+// resolves forwarded headers) and the username from the body, which stays
+// whole for the handler.
+func request(e *core.Engine, r *http.Request) *core.Request {
+	user, form, body := e.ReadCredentials(r.Header.Get("Content-Type"), r.Body)
+	r.Body = body
+	if user == "" && r.PostForm != nil {
+		user = r.PostForm.Get(e.Config().UsernameFormField)
+	}
+	return &core.Request{RemoteAddr: r.RemoteAddr, Header: r.Header, Method: r.Method,
+		Path: r.URL.Path, RawQuery: r.URL.RawQuery, Username: user, Form: form}
+}
+
+// bufferedWriter holds the handler's response with gin's semantics: the
+// status may change until the first write.
+type bufferedWriter struct {
+	gin.ResponseWriter
+	buf    *core.ResponseBuffer
+	status int
+}
+
+func (w *bufferedWriter) Header() http.Header { return w.buf.Header() }
+func (w *bufferedWriter) Written() bool       { return w.buf.Written() }
+func (w *bufferedWriter) Flush()              {}
+func (w *bufferedWriter) Size() int {
+	if !w.Written() {
+		return -1
+	}
+	return w.buf.Len()
+}
+func (w *bufferedWriter) WriteHeader(code int) {
+	if code > 0 && !w.Written() {
+		w.status = code
+	}
+}
+func (w *bufferedWriter) WriteHeaderNow() {
+	if !w.Written() {
+		w.buf.WriteHeader(w.Status())
+	}
+}
+func (w *bufferedWriter) Status() int {
+	if w.Written() || w.status == 0 {
+		return w.buf.Status()
+	}
+	return w.status
+}
+func (w *bufferedWriter) Write(p []byte) (int, error) {
+	w.WriteHeaderNow()
+	return w.buf.Write(p)
+}
+func (w *bufferedWriter) WriteString(s string) (int, error) { return w.Write([]byte(s)) }
+
+func login(e *core.Engine, c *gin.Context) *core.Login {
+	if v, ok := c.Get(loginKey{}); ok {
+		if l, ok := v.(*core.Login); ok && l.Engine == e {
+			return l
+		}
+	}
+	return &core.Login{Engine: e, Request: request(e, c.Request)}
+}
+
+// FormInvalid wraps the failure path of a login form (django-axes'
+// axes_form_invalid): it reports the failure and, when that failure locks
+// the client, aborts with the lockout response instead of running failure.
+func FormInvalid(e *core.Engine, failure gin.HandlerFunc) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		l := login(e, c)
+		l.Fail(c.Request.Context(), "")
+		if resp := l.Lockout(); resp != nil {
+			write(c, resp)
+			return
+		}
+		failure(c)
+	}
+}
+
+// ReportFailure reports wrong credentials for username ("": the one read
+// from the body) and returns the new decision. Under Middleware or Dispatch
+// a failure that locks the client gets the lockout response in place of the
+// handler's; without them the handler decides from the returned decision.
+func ReportFailure(e *core.Engine, c *gin.Context, username string) core.Decision {
+	return login(e, c).Fail(c.Request.Context(), username)
+}
+
+// ReportSuccess reports a successful login of username.
+func ReportSuccess(e *core.Engine, c *gin.Context, username string) {
+	login(e, c).Succeed(c.Request.Context(), username)
+}
+
+// ReportLogout reports that username logged out.
+func ReportLogout(e *core.Engine, c *gin.Context, username string) {
+	login(e, c).Logout(c.Request.Context(), username)
+}
+
+// DecisionFrom returns the request's current decision: failures so far,
+// AttemptsLeft, LockedUntil.
+func DecisionFrom(e *core.Engine, c *gin.Context) core.Decision {
+	return login(e, c).Decision(c.Request.Context())
+}

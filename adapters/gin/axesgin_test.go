@@ -1,0 +1,77 @@
+package axesgin_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+
+	axesgin "github.com/goaxes/axes/adapters/gin"
+	"github.com/goaxes/axes/core"
+	"github.com/goaxes/axes/internal/adaptertest"
+)
+
+func TestScenarios(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	adaptertest.Run(t, harness)
+}
+
+// harness builds the scenario app on gin.New().
+func harness(t *testing.T, s adaptertest.Setup) func(*http.Request) *http.Response {
+	e, app := s.Engine, s.App
+	reporter := func(c *gin.Context) adaptertest.Reporter {
+		return adaptertest.Reporter{
+			Failure:  func(u string) core.Decision { return axesgin.ReportFailure(e, c, u) },
+			Success:  func(u string) { axesgin.ReportSuccess(e, c, u) },
+			Decision: func() core.Decision { return axesgin.DecisionFrom(e, c) },
+		}
+	}
+	write := func(c *gin.Context, reply adaptertest.Reply) {
+		for k, v := range reply.Header {
+			c.Header(k, v[0])
+		}
+		c.String(reply.Status, "%s", reply.Body)
+	}
+	byStatus := func(c *gin.Context) {
+		write(c, app.ByStatus(c.PostForm(app.UserField), c.PostForm(app.PassField), reporter(c)))
+	}
+	invalid := axesgin.FormInvalid(e, func(c *gin.Context) { write(c, app.Invalid(reporter(c))) })
+	thirdParty := func(c *gin.Context) {
+		if reply, ok := app.ThirdParty(c.PostForm(app.UserField), c.PostForm(app.PassField)); ok {
+			write(c, reply)
+			return
+		}
+		invalid(c)
+	}
+	jsonLogin := func(c *gin.Context) {
+		body, _ := c.GetRawData()
+		write(c, app.JSON(body, reporter(c)))
+	}
+
+	r := gin.New()
+	if s.Style == adaptertest.Middleware || s.Style == adaptertest.Report {
+		r.Use(axesgin.Middleware(e, axesgin.Options{Paths: []string{"/login"}, Methods: s.Methods, Outcome: s.Outcome}))
+	}
+	r.GET("/login", func(c *gin.Context) { write(c, app.Form()) })
+	r.POST("/other", func(c *gin.Context) { c.Status(http.StatusUnauthorized) })
+	r.POST("/logout", func(c *gin.Context) {
+		axesgin.ReportLogout(e, c, "alice")
+		c.Redirect(http.StatusSeeOther, "/login")
+	})
+	switch s.Style {
+	case adaptertest.Middleware:
+		r.POST("/login", byStatus)
+	case adaptertest.Dispatch:
+		r.POST("/login", axesgin.Dispatch(e, byStatus))
+	case adaptertest.FormInvalid:
+		r.POST("/login", axesgin.Dispatch(e, thirdParty))
+	case adaptertest.Report, adaptertest.ReportBare:
+		r.POST("/login", jsonLogin)
+	}
+	return func(req *http.Request) *http.Response {
+		rec := httptest.NewRecorder()
+		r.ServeHTTP(rec, req)
+		return rec.Result()
+	}
+}

@@ -1,0 +1,129 @@
+// Package axeshttp adapts axes to net/http.
+//
+// Middleware protects the login routes of a mux; Dispatch wraps one login
+// handler; FormInvalid wraps the failure path of a login form; the Report
+// helpers serve handlers that check credentials themselves. Every function
+// takes the engine first and is safe for concurrent use.
+package axeshttp
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/goaxes/axes/core"
+)
+
+// Options configure Middleware. The zero Options protect POST requests to
+// every path the middleware sees.
+type Options struct {
+	// Paths are the exact paths of the login routes. Default: every path.
+	Paths []string
+	// Methods are the methods that are login attempts. Default: POST.
+	Methods []string
+	// Outcome reads the login handler's response status when the handler
+	// reported nothing itself. Default: core.ResultFromStatus (401 and 403
+	// failures, 2xx and 3xx successes, anything else neither).
+	Outcome func(status int) core.Result
+}
+
+type loginKey struct{}
+
+// Middleware returns net/http middleware that protects the login routes:
+// before the handler it begins the attempt, answering a locked, blacklisted
+// or unresolvable client with core's response (the handler never runs);
+// after it, it reports the outcome and, when that failure locked the
+// client, sends the lockout response instead of the handler's.
+func Middleware(e *core.Engine, opts Options) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !core.IsLoginRoute(opts.Paths, opts.Methods, r.Method, r.URL.Path) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			serve(e, opts.Outcome, next, w, r)
+		})
+	}
+}
+
+// Dispatch wraps one login handler as Middleware does (django-axes'
+// axes_dispatch): its POST requests are login attempts.
+func Dispatch(e *core.Engine, h http.Handler) http.Handler {
+	return Middleware(e, Options{})(h)
+}
+
+func serve(e *core.Engine, outcome func(int) core.Result, next http.Handler, w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	l := e.BeginLogin(ctx, request(e, r))
+	if resp := l.Refusal(); resp != nil {
+		core.WriteResponse(w, resp)
+		return
+	}
+	buf := core.NewResponseBuffer(w)
+	next.ServeHTTP(buf, r.WithContext(context.WithValue(ctx, loginKey{}, l)))
+	if resp := l.Finish(ctx, buf.Status(), outcome); resp != nil {
+		core.WriteResponse(w, resp)
+		return
+	}
+	buf.Send()
+}
+
+// request reads core's facts from r: the socket peer (never a forwarded
+// header: core resolves those), and the username from the body, which stays
+// whole for the handler.
+func request(e *core.Engine, r *http.Request) *core.Request {
+	user, form, body := e.ReadCredentials(r.Header.Get("Content-Type"), r.Body)
+	r.Body = body
+	if user == "" && r.PostForm != nil {
+		user = r.PostForm.Get(e.Config().UsernameFormField)
+	}
+	return &core.Request{RemoteAddr: r.RemoteAddr, Header: r.Header, Method: r.Method,
+		Path: r.URL.Path, RawQuery: r.URL.RawQuery, Username: user, Form: form}
+}
+
+// login returns the attempt that Middleware or Dispatch began for r, or a
+// Login without one.
+func login(e *core.Engine, r *http.Request) *core.Login {
+	if l, ok := r.Context().Value(loginKey{}).(*core.Login); ok && l.Engine == e {
+		return l
+	}
+	return &core.Login{Engine: e, Request: request(e, r)}
+}
+
+// FormInvalid wraps the failure path of a login form (django-axes'
+// axes_form_invalid): it reports the failure and, when that failure locks
+// the client, answers with the lockout response instead of running failure.
+func FormInvalid(e *core.Engine, failure http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l := login(e, r)
+		l.Fail(r.Context(), "")
+		if resp := l.Lockout(); resp != nil {
+			core.WriteResponse(w, resp)
+			return
+		}
+		failure.ServeHTTP(w, r)
+	})
+}
+
+// ReportFailure reports wrong credentials for username ("" : the one read
+// from the body) and returns the new decision. Under Middleware or Dispatch
+// a failure that locks the client gets the lockout response in place of the
+// handler's; without them the handler decides from the returned decision.
+func ReportFailure(e *core.Engine, r *http.Request, username string) core.Decision {
+	return login(e, r).Fail(r.Context(), username)
+}
+
+// ReportSuccess reports a successful login of username.
+func ReportSuccess(e *core.Engine, r *http.Request, username string) {
+	login(e, r).Succeed(r.Context(), username)
+}
+
+// ReportLogout reports that username logged out.
+func ReportLogout(e *core.Engine, r *http.Request, username string) {
+	login(e, r).Logout(r.Context(), username)
+}
+
+// DecisionFrom returns the request's current decision: failures so far,
+// AttemptsLeft, LockedUntil.
+func DecisionFrom(e *core.Engine, r *http.Request) core.Decision {
+	return login(e, r).Decision(r.Context())
+}
