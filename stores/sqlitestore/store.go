@@ -1,0 +1,369 @@
+// Package sqlitestore keeps axes' lockout counters, attempt records and
+// logs in an SQLite database file, through modernc.org/sqlite (pure Go, no
+// cgo): the embedded, persistent store, like django-axes' default database
+// handler. Lockouts survive restarts, and several processes may share one
+// file.
+//
+// Each Hit on one key is one statement (INSERT … ON CONFLICT … DO UPDATE …
+// RETURNING); a Hit on several keys is one BEGIN IMMEDIATE transaction, so
+// SQLite's single writer makes it one atomic step across goroutines and
+// processes. Open sets WAL mode, synchronous=NORMAL and a busy timeout, and
+// keeps one connection, since SQLite writes one at a time anyway.
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // the "sqlite" driver
+
+	"github.com/goaxes/axes/core"
+	"github.com/goaxes/axes/stores/internal/sqlcommon"
+)
+
+// Options configure a Store. The zero Options are the defaults.
+type Options struct {
+	// TablePrefix starts the names of the tables and indexes: letters,
+	// digits and underscores. Default "axes_".
+	TablePrefix string
+	// BusyTimeout is how long Open's connection waits for another process's
+	// write. Default 5s.
+	BusyTimeout time.Duration
+}
+
+// Store is a core.Store and core.RecordStore in SQLite. It is safe for
+// concurrent use, and several processes may open the same file.
+type Store struct {
+	db   *sql.DB
+	own  bool
+	stmt *sqlcommon.Statements
+}
+
+var (
+	_ core.Store       = (*Store)(nil)
+	_ core.RecordStore = (*Store)(nil)
+)
+
+// Schema returns the DDL of SchemaSQL with the names prefixed by
+// opts.TablePrefix.
+func Schema(opts Options) (string, error) {
+	p, err := prefix(opts)
+	if err != nil {
+		return "", err
+	}
+	return sqlcommon.Resolve(SchemaSQL, p), nil
+}
+
+func prefix(opts Options) (string, error) {
+	if opts.TablePrefix == "" {
+		return sqlcommon.DefaultPrefix, nil
+	}
+	if !sqlcommon.ValidIdent(opts.TablePrefix) {
+		return "", fmt.Errorf("axes: sqlitestore: Options.TablePrefix %q: want letters, digits and underscores", opts.TablePrefix)
+	}
+	return opts.TablePrefix, nil
+}
+
+// New returns a store on the caller's db, which it never closes, after
+// creating the tables when they are missing. db must be opened with the
+// "sqlite" driver of modernc.org/sqlite; for several writers, set a busy
+// timeout and WAL mode in its DSN (as Open does) or db.SetMaxOpenConns(1).
+func New(db *sql.DB, opts Options) (*Store, error) {
+	p, err := prefix(opts)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{db: db, stmt: sqlcommon.NewStatements(sqlcommon.SQLite, p)}
+	if _, err := db.ExecContext(context.Background(), sqlcommon.Resolve(SchemaSQL, p)); err != nil {
+		return nil, fmt.Errorf("axes: sqlitestore: create schema: %w", err)
+	}
+	return s, nil
+}
+
+// Open opens (creating when missing) the database file at path (":memory:"
+// for a private in-memory database) in WAL mode with a busy timeout, and
+// returns a store that owns it: Close closes it.
+func Open(path string, opts Options) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("axes: sqlitestore: empty path")
+	}
+	busy := opts.BusyTimeout
+	if busy <= 0 {
+		busy = 5 * time.Second
+	}
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	dsn := "file:" + escapePath(path) + "?" + q.Encode()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("axes: sqlitestore: open %s: %w", path, err)
+	}
+	// SQLite writes one at a time: one connection queues this process's
+	// writers in Go instead of in SQLite's busy handler, which sleeps. The
+	// busy timeout still covers other processes.
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	s, err := New(db, opts)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.own = true
+	return s, nil
+}
+
+// escapePath makes path safe inside a file: URI.
+func escapePath(path string) string {
+	r := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+	return r.Replace(path)
+}
+
+// DB returns the database the store uses.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Close closes the database when Open opened it; a store from New leaves
+// the caller's db open.
+func (s *Store) Close() error {
+	if !s.own {
+		return nil
+	}
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("axes: sqlitestore: close: %w", err)
+	}
+	return nil
+}
+
+func wrap(op string, err error) error {
+	return fmt.Errorf("axes: sqlitestore: %s: %w", op, err)
+}
+
+// ctxErr returns the context's error, wrapped, before any work starts.
+func ctxErr(ctx context.Context, op string) error {
+	if err := ctx.Err(); err != nil {
+		return wrap(op, err)
+	}
+	return nil
+}
+
+// writeTx runs fn in a BEGIN IMMEDIATE transaction: it takes SQLite's write
+// lock first, so that what fn reads cannot change before it writes, in this
+// process or another.
+func (s *Store) writeTx(ctx context.Context, fn func(c *sql.Conn) error) (err error) {
+	c, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			// Roll back even when ctx is done.
+			_, _ = c.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+	if err := fn(c); err != nil {
+		return err
+	}
+	_, err = c.ExecContext(ctx, "COMMIT")
+	return err
+}
+
+func checkOut(keys []core.Key, out []core.Counter) error {
+	if len(out) < len(keys) {
+		return fmt.Errorf("out holds %d counters for %d keys", len(out), len(keys))
+	}
+	return nil
+}
+
+func extendArg(p *core.Policy) int {
+	if p.ExtendDuringLockout {
+		return 1
+	}
+	return 0
+}
+
+// Hit implements core.Store.
+func (s *Store) Hit(ctx context.Context, keys []core.Key, now time.Time, p core.Policy, out []core.Counter) (bool, error) {
+	if err := ctxErr(ctx, "hit"); err != nil {
+		return false, err
+	}
+	if err := checkOut(keys, out); err != nil {
+		return false, wrap("hit", err)
+	}
+	switch len(keys) {
+	case 0:
+		return false, nil
+	case 1:
+		locked, err := s.hitOne(ctx, s.db, &keys[0], now, &p, &out[0])
+		if err != nil {
+			return false, wrap("hit", err)
+		}
+		return locked, nil
+	}
+	uniq, at := sqlcommon.Distinct(keys)
+	counters := out
+	if at != nil {
+		counters = make([]core.Counter, len(uniq))
+	}
+	var locked bool
+	err := s.writeTx(ctx, func(c *sql.Conn) error {
+		argv := sqlcommon.PolicyArgs(make([]any, 0, 8+len(uniq)), &p, now, true)
+		argv = sqlcommon.IDArgs(argv, uniq)
+		if err := c.QueryRowContext(ctx, s.stmt.AnyLocked(len(uniq), len(p.Tiers)), argv...).Scan(&locked); err != nil {
+			return err
+		}
+		if locked && !p.ExtendDuringLockout {
+			return s.peek(ctx, c, uniq, now, &p, counters)
+		}
+		for i := range uniq {
+			if _, err := s.hitOne(ctx, c, &uniq[i], now, &p, &counters[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return false, wrap("hit", err)
+	}
+	for i := range at {
+		out[i] = counters[at[i]]
+	}
+	return locked, nil
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// hitOne counts key k with the one-statement upsert and reports whether it
+// was locked before.
+func (s *Store) hitOne(ctx context.Context, q queryer, k *core.Key, now time.Time, p *core.Policy, out *core.Counter) (bool, error) {
+	argv := sqlcommon.PolicyArgs(make([]any, 0, 14), p, now, true)
+	argv = append(argv, extendArg(p))
+	argv = sqlcommon.KeyArgs(argv, k)
+	var last int64
+	var locked bool
+	if err := q.QueryRowContext(ctx, s.stmt.Hit(len(p.Tiers)), argv...).Scan(&out.Failures, &last, &locked); err != nil {
+		return false, err
+	}
+	out.Last = sqlcommon.Time(last)
+	return locked, nil
+}
+
+func (s *Store) peek(ctx context.Context, q queryer, keys []core.Key, now time.Time, p *core.Policy, out []core.Counter) error {
+	rows, err := q.QueryContext(ctx, s.stmt.Peek(len(keys)), sqlcommon.IDArgs(make([]any, 0, len(keys)), keys)...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	return sqlcommon.ScanCounters(rows, keys, p, sqlcommon.Micros(now), out)
+}
+
+// Peek implements core.Store.
+func (s *Store) Peek(ctx context.Context, keys []core.Key, now time.Time, p core.Policy, out []core.Counter) error {
+	if err := ctxErr(ctx, "peek"); err != nil {
+		return err
+	}
+	if err := checkOut(keys, out); err != nil {
+		return wrap("peek", err)
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	if err := s.peek(ctx, s.db, keys, now, &p, out); err != nil {
+		return wrap("peek", err)
+	}
+	return nil
+}
+
+// Release implements core.Store.
+func (s *Store) Release(ctx context.Context, keys []core.Key, now time.Time, p core.Policy) error {
+	if err := ctxErr(ctx, "release"); err != nil {
+		return err
+	}
+	keys, _ = sqlcommon.Distinct(keys)
+	if len(keys) == 0 {
+		return nil
+	}
+	argv := sqlcommon.PolicyArgs(make([]any, 0, 8+len(keys)), &p, now, false)
+	argv = sqlcommon.IDArgs(argv, keys)
+	err := s.writeTx(ctx, func(c *sql.Conn) error {
+		if _, err := c.ExecContext(ctx, s.stmt.Release(len(keys), len(p.Tiers)), argv...); err != nil {
+			return err
+		}
+		_, err := c.ExecContext(ctx, s.stmt.ReleaseSweep(len(keys)), sqlcommon.IDArgs(nil, keys)...)
+		return err
+	})
+	if err != nil {
+		return wrap("release", err)
+	}
+	return nil
+}
+
+// Clear implements core.Store.
+func (s *Store) Clear(ctx context.Context, keys []core.Key) error {
+	if err := ctxErr(ctx, "clear"); err != nil {
+		return err
+	}
+	keys, _ = sqlcommon.Distinct(keys)
+	if len(keys) == 0 {
+		return nil
+	}
+	if _, err := s.db.ExecContext(ctx, s.stmt.Clear(len(keys)), sqlcommon.IDArgs(nil, keys)...); err != nil {
+		return wrap("clear", err)
+	}
+	return nil
+}
+
+// Reset implements core.Store. It deletes the matching counters and attempt
+// records in one transaction and returns how many records it removed; when
+// the store keeps no attempt records at all (it is used as a bare counter
+// store), it returns how many counters it removed.
+func (s *Store) Reset(ctx context.Context, f core.Filter) (int, error) {
+	if err := ctxErr(ctx, "reset"); err != nil {
+		return 0, err
+	}
+	var n int
+	err := s.writeTx(ctx, func(c *sql.Conn) error {
+		q, argv := s.stmt.ResetCounters(f)
+		res, err := c.ExecContext(ctx, q, argv...)
+		if err != nil {
+			return err
+		}
+		counters, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		var kept bool
+		if err := c.QueryRowContext(ctx, s.stmt.AnyAttempt()).Scan(&kept); err != nil {
+			return err
+		}
+		if !kept {
+			n = int(counters)
+			return nil
+		}
+		q, argv = s.stmt.ResetAttempts(f)
+		if res, err = c.ExecContext(ctx, q, argv...); err != nil {
+			return err
+		}
+		records, err := res.RowsAffected()
+		n = int(records)
+		return err
+	})
+	if err != nil {
+		return 0, wrap("reset", err)
+	}
+	return n, nil
+}
