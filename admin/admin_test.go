@@ -128,7 +128,7 @@ func (s *site) token() string {
 func TestRefusesWithoutAuthorization(t *testing.T) {
 	e := newEngine(t)
 	for name, authorize := range map[string]func(*http.Request) bool{
-		"nil Authorize": nil,
+		"nil Authorize":     nil,
 		"Authorize says no": func(*http.Request) bool { return false },
 	} {
 		t.Run(name, func(t *testing.T) {
