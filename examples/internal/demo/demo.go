@@ -1,0 +1,257 @@
+// Package demo is what the four example apps share beside their web
+// framework: settings from the environment, demo users with bcrypt-hashed
+// passwords, sessions, the HTML pages, the admin page's mount point and a
+// server that shuts down gracefully. The login handlers themselves, where
+// axes is wired in, live in each example's main.go.
+package demo
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/goaxes/axes/core"
+)
+
+// SessionCookie names the session cookie; AdminPrefix is where the admin
+// page is mounted.
+const (
+	SessionCookie = "axes_demo_session"
+	AdminPrefix   = "/admin/axes/"
+)
+
+// Demo is one running demo app. Safe for concurrent use.
+type Demo struct {
+	// Engine is the axes engine, configured from the AXES_* variables.
+	Engine *core.Engine
+	// UserField and PassField name the login form's and the JSON login's
+	// fields (AXES_USERNAME_FORM_FIELD, AXES_PASSWORD_FORM_FIELD).
+	UserField, PassField string
+
+	framework, addr, storeName string
+	users                      map[string][]byte // bcrypt hashes
+	admins                     []string
+	store                      io.Closer
+	mu                         sync.Mutex
+	sessions                   map[string]string // token → username
+}
+
+// New reads the environment: ADDR (default 127.0.0.1:8080), DEMO_USERS
+// (default alice:wonderland,bob:builder), AXES_ADMIN_USERS, AXES_STORE and
+// every AXES_* setting. It hashes the demo passwords with bcrypt.
+func New(framework string) (*Demo, error) {
+	cfg, err := core.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	d := &Demo{framework: framework, addr: env("ADDR", "127.0.0.1:8080"), users: map[string][]byte{}, sessions: map[string]string{}}
+	d.storeName = env("AXES_STORE", "memory")
+	// TODO(lead): open every AXES_STORE with stores/storeurl once it builds:
+	//	store, closer, err := storeurl.Open(context.Background(), os.Getenv("AXES_STORE"))
+	store, closer, err := openStore(d.storeName)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Store, d.store = store, closer
+	if d.Engine, err = core.New(cfg); err != nil {
+		_ = closer.Close()
+		return nil, err
+	}
+	d.UserField, d.PassField = d.Engine.Config().UsernameFormField, d.Engine.Config().PasswordFormField
+	for _, pair := range strings.Split(env("DEMO_USERS", "alice:wonderland,bob:builder"), ",") {
+		name, pass, ok := strings.Cut(strings.TrimSpace(pair), ":")
+		if !ok || name == "" || pass == "" {
+			_ = closer.Close()
+			return nil, fmt.Errorf("demo: DEMO_USERS: %q is not user:password", pair)
+		}
+		if d.users[name], err = bcrypt.GenerateFromPassword([]byte(pass), bcrypt.DefaultCost); err != nil {
+			_ = closer.Close()
+			return nil, fmt.Errorf("demo: DEMO_USERS: %w", err)
+		}
+	}
+	for _, name := range strings.Split(os.Getenv("AXES_ADMIN_USERS"), ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			d.admins = append(d.admins, name)
+		}
+	}
+	return d, nil
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func openStore(s string) (core.Store, io.Closer, error) {
+	if s == "" || s == "memory" {
+		m := core.NewMemoryStore(core.MemoryOptions{})
+		return m, m, nil
+	}
+	return nil, nil, fmt.Errorf("demo: AXES_STORE=%q: only memory is wired in yet", s)
+}
+
+// dummyHash keeps a check of an unknown user as slow as a known one's.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such user"), bcrypt.DefaultCost)
+
+// Check reports whether password is username's.
+func (d *Demo) Check(username, password string) bool {
+	hash, ok := d.users[username]
+	if !ok {
+		hash = dummyHash
+	}
+	return bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil && ok
+}
+
+// ReadJSONLogin reads the JSON login body {"username": …, "password": …}
+// (the keys follow the field settings). The username comes back even with
+// an error, so that the failure is reported with it.
+func (d *Demo) ReadJSONLogin(body []byte) (username, password string, err error) {
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		return "", "", errors.New("the body must be a JSON object")
+	}
+	username, _ = m[d.UserField].(string)
+	password, _ = m[d.PassField].(string)
+	if username == "" || password == "" {
+		return username, "", fmt.Errorf("%q and %q are required", d.UserField, d.PassField)
+	}
+	return username, password, nil
+}
+
+// StartSession logs username in and returns the session cookie to set.
+func (d *Demo) StartSession(username string) *http.Cookie {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	token := base64.RawURLEncoding.EncodeToString(b)
+	d.mu.Lock()
+	d.sessions[token] = strings.Clone(username) // fiber's strings do not outlive the request
+	d.mu.Unlock()
+	return &http.Cookie{Name: SessionCookie, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode}
+}
+
+// EndSession logs the session's user out and returns who it was ("" when
+// nobody) and the cookie that clears the session.
+func (d *Demo) EndSession(token string) (string, *http.Cookie) {
+	d.mu.Lock()
+	user := d.sessions[token]
+	delete(d.sessions, token)
+	d.mu.Unlock()
+	return user, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", HttpOnly: true, MaxAge: -1}
+}
+
+// User is the session's user, "" when nobody is logged in.
+func (d *Demo) User(token string) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.sessions[token]
+}
+
+// UserOf is the user logged in on r.
+func (d *Demo) UserOf(r *http.Request) string {
+	c, err := r.Cookie(SessionCookie)
+	if err != nil {
+		return ""
+	}
+	return d.User(c.Value)
+}
+
+// IsAdmin reports whether username is in AXES_ADMIN_USERS.
+func (d *Demo) IsAdmin(username string) bool {
+	return username != "" && slices.Contains(d.admins, username)
+}
+
+// AdminAllowed reports whether r's user may see the admin page: someone
+// logged in and named in AXES_ADMIN_USERS.
+func (d *Demo) AdminAllowed(r *http.Request) bool { return d.IsAdmin(d.UserOf(r)) }
+
+// AdminHandler builds the admin page of DESIGN §7 that every example
+// mounts at AdminPrefix.
+// TODO(admin): set it to the admin package's handler once it lands:
+//
+//	AdminHandler = func(d *Demo) http.Handler {
+//		return admin.Handler(d.Engine, admin.Options{Authorize: d.AdminAllowed, Prefix: AdminPrefix})
+//	}
+var AdminHandler = func(d *Demo) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !d.AdminAllowed(r) {
+			http.Error(w, "Forbidden: log in as a user named in AXES_ADMIN_USERS.", http.StatusForbidden)
+			return
+		}
+		http.Error(w, "The admin page is not part of this build yet.", http.StatusNotImplemented)
+	})
+}
+
+// Admin is the admin page, to mount at AdminPrefix.
+func (d *Demo) Admin() http.Handler { return AdminHandler(d) }
+
+// Serve listens on ADDR, prints "listening on http://HOST:PORT" on
+// stdout, runs serve until SIGINT or SIGTERM, then shuts down gracefully
+// with shutdown and closes the store.
+func (d *Demo) Serve(serve func(net.Listener) error, shutdown func(context.Context) error) error {
+	defer d.store.Close()
+	ln, err := net.Listen("tcp", d.addr)
+	if err != nil {
+		return err
+	}
+	cfg := d.Engine.Config()
+	fmt.Printf("listening on http://%s\n", ln.Addr())
+	slog.Info("axes demo", "framework", d.framework, "addr", ln.Addr().String(), "store", d.storeName,
+		"failure_limit", cfg.FailureLimit, "cooloff", cfg.CoolOff.String(),
+		"lockout_parameters", core.FormatLockoutParameters(cfg.LockoutParameters), "username_field", d.UserField)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	slog.Info("axes demo: shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// ListenHTTP serves h with net/http (net/http, gin and echo apps).
+func (d *Demo) ListenHTTP(h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	return d.Serve(srv.Serve, srv.Shutdown)
+}
+
+// Main runs an example: it builds the demo, lets app serve it, and exits
+// with a message on error.
+func Main(framework string, app func(*Demo) error) {
+	d, err := New(framework)
+	if err == nil {
+		err = app(d)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
