@@ -47,18 +47,13 @@ func newUluleMemory(testing.TB) peer {
 	return &ulule{store: ulmemory.NewStore(), rate: limiter.Rate{Period: peerWindow, Limit: peerLimit}}
 }
 
-func newUluleRedis(tb testing.TB, url string) peer {
-	tb.Helper()
-	opt, err := redis.ParseURL(url)
+// newUluleRedisClient is ulule's Redis store on the caller's client.
+func newUluleRedisClient(rdb *redis.Client) (*ulule, error) {
+	s, err := ulredis.NewStoreWithOptions(rdb, limiter.StoreOptions{Prefix: "ulule-bench", MaxRetry: 3})
 	if err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
-	opt.PoolSize = 32
-	s, err := ulredis.NewStoreWithOptions(redis.NewClient(opt), limiter.StoreOptions{Prefix: "ulule-bench", MaxRetry: 3})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return &ulule{store: s, rate: limiter.Rate{Period: peerWindow, Limit: peerLimit}}
+	return &ulule{store: s, rate: limiter.Rate{Period: peerWindow, Limit: peerLimit}}, nil
 }
 
 func (u *ulule) fail(ctx context.Context, key string) bool {
