@@ -26,6 +26,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/goaxes/axes/admin"
 	"github.com/goaxes/axes/core"
 )
 
@@ -183,20 +184,11 @@ func (d *Demo) IsAdmin(username string) bool {
 func (d *Demo) AdminAllowed(r *http.Request) bool { return d.IsAdmin(d.UserOf(r)) }
 
 // AdminHandler builds the admin page of DESIGN §7 that every example
-// mounts at AdminPrefix.
-// TODO(admin): set it to the admin package's handler once it lands:
-//
-//	AdminHandler = func(d *Demo) http.Handler {
-//		return admin.Handler(d.Engine, admin.Options{Authorize: d.AdminAllowed, Prefix: AdminPrefix})
-//	}
+// mounts at AdminPrefix: the admin package's handler, open to the users that
+// AdminAllowed lets in. A variable, so that an app can put its own there.
 var AdminHandler = func(d *Demo) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !d.AdminAllowed(r) {
-			http.Error(w, "Forbidden: log in as a user named in AXES_ADMIN_USERS.", http.StatusForbidden)
-			return
-		}
-		http.Error(w, "The admin page is not part of this build yet.", http.StatusNotImplemented)
-	})
+	h := admin.Handler(d.Engine, admin.Options{Authorize: d.AdminAllowed, Title: "axes demo"})
+	return http.StripPrefix(strings.TrimSuffix(AdminPrefix, "/"), h)
 }
 
 // Admin is the admin page, to mount at AdminPrefix.
