@@ -45,6 +45,7 @@ type storeKind struct {
 
 var storeKinds = []storeKind{
 	{"axes-sqlite", openSQLite},
+	{"axes-postgres", openPostgres},
 	{"axes-redis", openRedis},
 }
 
