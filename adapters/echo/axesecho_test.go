@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/labstack/echo/v4"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	axesecho "github.com/goaxes/axes/adapters/echo"
 	"github.com/goaxes/axes/core"
@@ -70,5 +72,22 @@ func harness(t *testing.T, s adaptertest.Setup) func(*http.Request) *http.Respon
 		rec := httptest.NewRecorder()
 		r.ServeHTTP(rec, req)
 		return rec.Result()
+	}
+}
+
+// A handler's error goes through echo's error handler inside the
+// middleware, so that its status tells the outcome.
+func TestHandlerErrorCountsByItsStatus(t *testing.T) {
+	e, err := core.New(core.DefaultConfig())
+	require.NoError(t, err)
+	r := echo.New()
+	r.Use(axesecho.Middleware(e))
+	r.POST("/login", func(c echo.Context) error { return echo.ErrUnauthorized })
+	for i, want := range []int{http.StatusUnauthorized, http.StatusUnauthorized, http.StatusTooManyRequests, http.StatusTooManyRequests} {
+		req := httptest.NewRequest(http.MethodPost, "/login", nil)
+		req.RemoteAddr = "10.0.0.1:1"
+		rec := httptest.NewRecorder()
+		r.ServeHTTP(rec, req)
+		assert.Equal(t, want, rec.Code, "attempt %d", i+1)
 	}
 }

@@ -3,9 +3,11 @@ package axesfiber_test
 import (
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	axesfiber "github.com/goaxes/axes/adapters/fiber"
@@ -95,3 +97,19 @@ func harness(t *testing.T, s adaptertest.Setup) func(*http.Request) *http.Respon
 }
 
 var _ net.Addr = peerAddr("")
+
+// A handler's error goes through fiber's error handler inside the
+// middleware, so that its status tells the outcome.
+func TestHandlerErrorCountsByItsStatus(t *testing.T) {
+	e, err := core.New(core.DefaultConfig())
+	require.NoError(t, err)
+	app := fiber.New()
+	app.Use(func(c *fiber.Ctx) error { c.Context().SetRemoteAddr(peerAddr("10.0.0.1:1")); return c.Next() })
+	app.Use(axesfiber.Middleware(e))
+	app.Post("/login", func(c *fiber.Ctx) error { return fiber.ErrUnauthorized })
+	for i, want := range []int{http.StatusUnauthorized, http.StatusUnauthorized, http.StatusTooManyRequests, http.StatusTooManyRequests} {
+		resp, err := app.Test(httptest.NewRequest(http.MethodPost, "/login", nil), -1)
+		require.NoError(t, err)
+		assert.Equal(t, want, resp.StatusCode, "attempt %d", i+1)
+	}
+}

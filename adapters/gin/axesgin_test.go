@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	axesgin "github.com/goaxes/axes/adapters/gin"
 	"github.com/goaxes/axes/core"
@@ -74,4 +76,29 @@ func harness(t *testing.T, s adaptertest.Setup) func(*http.Request) *http.Respon
 		r.ServeHTTP(rec, req)
 		return rec.Result()
 	}
+}
+
+// Middleware outside axes sees the status that went out, the lockout's
+// included; gin's status stays changeable until the first write.
+func TestWriterStatus(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	e, err := core.New(core.DefaultConfig())
+	require.NoError(t, err)
+	var seen []int
+	r := gin.New()
+	r.Use(func(c *gin.Context) { c.Next(); seen = append(seen, c.Writer.Status()) })
+	r.Use(axesgin.Middleware(e, axesgin.Options{}))
+	r.POST("/login", func(c *gin.Context) {
+		c.Status(http.StatusInternalServerError)
+		assert.False(t, c.Writer.Written())
+		c.String(http.StatusUnauthorized, "bad credentials")
+		assert.True(t, c.Writer.Written())
+		assert.Equal(t, http.StatusUnauthorized, c.Writer.Status())
+	})
+	for range 3 {
+		req := httptest.NewRequest(http.MethodPost, "/login", nil)
+		req.RemoteAddr = "10.0.0.1:1"
+		r.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	assert.Equal(t, []int{401, 401, 429}, seen)
 }

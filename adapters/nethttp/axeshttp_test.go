@@ -5,7 +5,11 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	axeshttp "github.com/goaxes/axes/adapters/nethttp"
 	"github.com/goaxes/axes/core"
@@ -75,4 +79,51 @@ func harness(t *testing.T, s adaptertest.Setup) func(*http.Request) *http.Respon
 		h.ServeHTTP(rec, r)
 		return rec.Result()
 	}
+}
+
+// The handler's response goes out whole (headers, cookies, status, body);
+// the lockout response replaces it but keeps what earlier middleware set.
+func TestBufferedResponse(t *testing.T) {
+	e, err := core.New(core.DefaultConfig())
+	require.NoError(t, err)
+	login := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "flash", Value: "x"})
+		if r.PostFormValue("password") != "secret" {
+			http.Error(w, "bad credentials", http.StatusUnauthorized)
+			return
+		}
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+	})
+	outer := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Outer", "kept")
+			next.ServeHTTP(w, r)
+		})
+	}
+	h := outer(axeshttp.Dispatch(e, login))
+	send := func(pass string) *http.Response {
+		r := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader("username=alice&password="+pass))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.RemoteAddr = "10.0.0.1:1"
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		return rec.Result()
+	}
+
+	resp := send("secret")
+	assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	assert.Equal(t, "/", resp.Header.Get("Location"))
+	assert.Equal(t, "kept", resp.Header.Get("X-Outer"))
+	assert.Len(t, resp.Cookies(), 1)
+
+	send("wrong")
+	resp = send("wrong")
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	body, _ := io.ReadAll(resp.Body)
+	assert.Equal(t, "bad credentials\n", string(body))
+	resp = send("wrong")
+	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+	assert.Equal(t, "kept", resp.Header.Get("X-Outer"))
+	assert.Empty(t, resp.Cookies(), "the replaced response's cookie is dropped")
+	assert.Equal(t, "text/plain; charset=utf-8", resp.Header.Get("Content-Type"))
 }
