@@ -159,15 +159,17 @@ func FormInvalid(e *core.Engine, failure gin.HandlerFunc) gin.HandlerFunc {
 	}
 }
 
-// ReportFailure reports wrong credentials for username ("": the one read
-// from the body) and returns the new decision. Under Middleware or Dispatch
-// a failure that locks the client gets the lockout response in place of the
-// handler's; without them the handler decides from the returned decision.
+// ReportFailure reports wrong credentials and returns the new decision. The
+// username is the one axes read from the body; username names it when the
+// body gave none (a JSON key or form field axes does not know). Under
+// Middleware or Dispatch a failure that locks the client gets the lockout
+// response in place of the handler's; without them the handler decides
+// from the returned decision.
 func ReportFailure(e *core.Engine, c *gin.Context, username string) core.Decision {
 	return login(e, c).Fail(c.Request.Context(), username)
 }
 
-// ReportSuccess reports a successful login of username.
+// ReportSuccess reports a successful login; username as for ReportFailure.
 func ReportSuccess(e *core.Engine, c *gin.Context, username string) {
 	login(e, c).Succeed(c.Request.Context(), username)
 }

@@ -112,7 +112,7 @@ func ReportFailure(e *core.Engine, r *http.Request, username string) core.Decisi
 	return login(e, r).Fail(r.Context(), username)
 }
 
-// ReportSuccess reports a successful login of username.
+// ReportSuccess reports a successful login; username as for ReportFailure.
 func ReportSuccess(e *core.Engine, r *http.Request, username string) {
 	login(e, r).Succeed(r.Context(), username)
 }
