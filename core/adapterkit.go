@@ -1,5 +1,3 @@
-//go:build axeswip
-
 package core
 
 import (

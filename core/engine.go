@@ -1,0 +1,659 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// ErrStoreUnavailable wraps store failures reported in a Decision.
+var ErrStoreUnavailable = errors.New("axes: store unavailable")
+
+// Engine decides, for a request's facts, whether a client may try to log in,
+// records failures, successes and logouts, and resets. It is safe for
+// concurrent use. It owns nothing it was given: the store stays the
+// caller's to close.
+type Engine struct {
+	cfg       Config
+	store     Store
+	records   RecordStore // nil when the store keeps no records
+	isMemory  bool
+	resolver  *IPResolver
+	whitelist []netip.Prefix
+	blacklist []netip.Prefix
+	sensitive map[string]bool
+	clock     func() time.Time
+	log       *slog.Logger
+}
+
+// New validates cfg, fills its defaults and returns an Engine. A bad setting
+// is an error naming the field; nothing panics.
+func New(cfg Config) (*Engine, error) {
+	if cfg.FailureLimit == 0 {
+		cfg.FailureLimit = 3
+	}
+	if cfg.FailureLimit < 0 {
+		return nil, fmt.Errorf("%w: FailureLimit %d: want a number >= 1", ErrBadSetting, cfg.FailureLimit)
+	}
+	if cfg.CoolOff < 0 {
+		return nil, fmt.Errorf("%w: CoolOff %s: want >= 0", ErrBadSetting, cfg.CoolOff)
+	}
+	for i, t := range cfg.CoolOffTiers {
+		if t.Failures < 1 || t.CoolOff <= 0 {
+			return nil, fmt.Errorf("%w: CoolOffTiers[%d]: want failures >= 1 and a cool-off > 0", ErrBadSetting, i)
+		}
+		if i > 0 && t.Failures <= cfg.CoolOffTiers[i-1].Failures {
+			return nil, fmt.Errorf("%w: CoolOffTiers: failures must grow from tier to tier", ErrBadSetting)
+		}
+	}
+	if len(cfg.LockoutParameters) == 0 {
+		cfg.LockoutParameters = []Combination{ParamIPAddress}
+	}
+	for i, c := range cfg.LockoutParameters {
+		if c == 0 || c&^(ParamIPAddress|ParamUsername|ParamUserAgent) != 0 {
+			return nil, fmt.Errorf("%w: LockoutParameters[%d]: unknown combination %d", ErrBadSetting, i, c)
+		}
+	}
+	if cfg.UsernameFormField == "" {
+		cfg.UsernameFormField = "username"
+	}
+	if cfg.PasswordFormField == "" {
+		cfg.PasswordFormField = "password"
+	}
+	if cfg.HTTPResponseCode == 0 {
+		cfg.HTTPResponseCode = 429
+	}
+	if cfg.HTTPResponseCode < 100 || cfg.HTTPResponseCode > 599 {
+		return nil, fmt.Errorf("%w: HTTPResponseCode %d: want 100..599", ErrBadSetting, cfg.HTTPResponseCode)
+	}
+	if cfg.LockoutURL != "" {
+		if _, err := url.Parse(cfg.LockoutURL); err != nil {
+			return nil, fmt.Errorf("%w: LockoutURL: %v", ErrBadSetting, err)
+		}
+	}
+	if cfg.CoolOffMessage == "" {
+		cfg.CoolOffMessage = "Account locked: too many login attempts. Please try again later."
+	}
+	if cfg.PermaLockMessage == "" {
+		cfg.PermaLockMessage = "Account locked: too many login attempts. Contact an admin to unlock your account."
+	}
+	if cfg.AllowedCORSOrigins == "" {
+		cfg.AllowedCORSOrigins = "*"
+	}
+	if cfg.IPv6Prefix == 0 {
+		cfg.IPv6Prefix = 64
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 64 << 10
+	}
+	if cfg.MaxBodyBytes < 0 {
+		return nil, fmt.Errorf("%w: MaxBodyBytes %d: want >= 0", ErrBadSetting, cfg.MaxBodyBytes)
+	}
+	if cfg.StoreTimeout == 0 {
+		cfg.StoreTimeout = 2 * time.Second
+	}
+	if cfg.StoreTimeout < 0 {
+		return nil, fmt.Errorf("%w: StoreTimeout %s: want > 0", ErrBadSetting, cfg.StoreTimeout)
+	}
+	if cfg.AccessFailureLogPerUserLimit == 0 {
+		cfg.AccessFailureLogPerUserLimit = 1000
+	}
+	if cfg.SensitiveParameters == nil {
+		cfg.SensitiveParameters = DefaultSensitiveParameters
+	}
+	e := &Engine{cfg: cfg, store: cfg.Store, clock: cfg.Clock, log: cfg.Logger}
+	var err error
+	if e.resolver, err = NewIPResolver(cfg.TrustedProxies, cfg.ClientIPHeader, cfg.IPv6Prefix); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadSetting, err)
+	}
+	if e.whitelist, err = ParseIPList(cfg.IPWhitelist); err != nil {
+		return nil, fmt.Errorf("%w: IPWhitelist: %v", ErrBadSetting, err)
+	}
+	if e.blacklist, err = ParseIPList(cfg.IPBlacklist); err != nil {
+		return nil, fmt.Errorf("%w: IPBlacklist: %v", ErrBadSetting, err)
+	}
+	e.sensitive = map[string]bool{strings.ToLower(cfg.PasswordFormField): true, "password": true}
+	for _, p := range cfg.SensitiveParameters {
+		e.sensitive[strings.ToLower(strings.TrimSpace(p))] = true
+	}
+	if e.store == nil {
+		e.store = NewMemoryStore(MemoryOptions{})
+	}
+	_, e.isMemory = e.store.(*MemoryStore)
+	e.records, _ = e.store.(RecordStore)
+	if e.clock == nil {
+		e.clock = CoarseNow
+	}
+	if e.log == nil {
+		e.log = slog.Default()
+	}
+	return e, nil
+}
+
+// Config returns the engine's configuration with its defaults filled in.
+func (e *Engine) Config() Config { return e.cfg }
+
+// Store returns the engine's store.
+func (e *Engine) Store() Store { return e.store }
+
+// Records returns the store's records, if it keeps them.
+func (e *Engine) Records() (RecordStore, bool) { return e.records, e.records != nil }
+
+// Now reads the engine's clock.
+func (e *Engine) Now() time.Time { return e.clock() }
+
+// ReadCredentials reads at most MaxBodyBytes of a request body to find the
+// username and the form fields, and returns a body that still yields every
+// byte to the login handler. A body over the cap has no username.
+func (e *Engine) ReadCredentials(contentType string, body io.ReadCloser) (username string, form url.Values, restored io.ReadCloser) {
+	if body == nil {
+		return "", nil, body
+	}
+	prefix, restored, complete, err := ReadBody(body, e.cfg.MaxBodyBytes)
+	if err != nil {
+		return "", nil, restored
+	}
+	form = ParseFields(contentType, prefix, complete)
+	return UsernameField(form, e.cfg.UsernameFormField), form, restored
+}
+
+// ParseCredentials is ReadCredentials for a body already in memory (fiber).
+// The returned values do not alias body.
+func (e *Engine) ParseCredentials(contentType string, body []byte) (username string, form url.Values) {
+	complete := int64(len(body)) <= e.cfg.MaxBodyBytes
+	if !complete {
+		body = body[:e.cfg.MaxBodyBytes]
+	}
+	form = ParseFields(contentType, body, complete)
+	return UsernameField(form, e.cfg.UsernameFormField), form
+}
+
+// prepared is what Begin and the reports share: the facts, the keys and the
+// policy of one request.
+type prepared struct {
+	facts   Facts
+	ip      netip.Addr
+	ipKnown bool
+	policy  Policy
+	keys    []Key
+	keyBuf  [3]Key
+	outcome Outcome // Allowed, or a refusal/exemption decided before the store
+}
+
+func (e *Engine) prepare(r *Request, p *prepared) {
+	if r == nil {
+		r = &Request{}
+	}
+	p.facts.Request = r
+	p.facts.Method, p.facts.Path = r.Method, r.Path
+	p.facts.UserAgent = r.header("User-Agent")
+	if e.cfg.UsernameFunc != nil {
+		p.facts.Username = e.cfg.UsernameFunc(r)
+	} else {
+		p.facts.Username = CanonicalUsername(r.Username)
+	}
+	if e.cfg.ClientIPFunc != nil {
+		if a, err := netip.ParseAddr(strings.TrimSpace(e.cfg.ClientIPFunc(r))); err == nil {
+			p.ip, p.ipKnown = a.Unmap(), true
+		}
+	} else {
+		p.ip, p.ipKnown = e.resolver.Resolve(r.RemoteAddr, r.Header)
+	}
+	if p.ipKnown {
+		p.facts.IP = p.ip.String()
+	}
+	switch {
+	case !e.cfg.Enabled:
+		p.outcome = Exempt
+		return
+	case !p.ipKnown:
+		p.outcome = UnknownClient
+		return
+	case ContainsIP(e.blacklist, p.ip):
+		p.outcome = Blocked
+		return
+	}
+	inWhitelist := len(e.whitelist) > 0 && ContainsIP(e.whitelist, p.ip)
+	switch {
+	case e.cfg.OnlyWhitelist && !inWhitelist:
+		p.outcome = Blocked
+		return
+	case inWhitelist && (e.cfg.NeverLockoutWhitelist || e.cfg.OnlyWhitelist),
+		e.cfg.NeverLockoutGet && r.Method == "GET",
+		e.cfg.WhitelistFunc != nil && e.cfg.WhitelistFunc(p.facts):
+		p.outcome = Exempt
+		return
+	}
+	p.outcome = Allowed
+	p.policy = e.policy(p.facts)
+	params := e.cfg.LockoutParameters
+	if e.cfg.LockoutParametersFunc != nil {
+		if ps := e.cfg.LockoutParametersFunc(p.facts); len(ps) > 0 {
+			params = ps
+		}
+	}
+	ipKey := ""
+	if p.ip.Is6() {
+		ipKey = e.resolver.KeyForm(p.ip)
+	} else {
+		ipKey = p.facts.IP
+	}
+	p.keys = p.keyBuf[:0]
+	for _, c := range params {
+		if c.Has(ParamUsername) && p.facts.Username == "" {
+			continue // as django-axes: no username, no username counter
+		}
+		p.keys = append(p.keys, NewKey(c, ipKey, p.facts.Username, p.facts.UserAgent))
+	}
+}
+
+func (e *Engine) policy(f Facts) Policy {
+	p := Policy{
+		Limit:               e.cfg.FailureLimit,
+		CoolOff:             e.cfg.CoolOff,
+		Tiers:               e.cfg.CoolOffTiers,
+		ExtendDuringLockout: e.cfg.ResetCoolOffOnFailureDuringLockout,
+	}
+	if e.cfg.FailureLimitFunc != nil {
+		if n := e.cfg.FailureLimitFunc(f); n > 0 {
+			p.Limit = n
+		}
+	}
+	if e.cfg.CoolOffFunc != nil {
+		if d := e.cfg.CoolOffFunc(f); d >= 0 {
+			p.CoolOff = d
+		}
+	}
+	if !e.cfg.LockOutAtFailure {
+		p.Limit = 0
+	}
+	return p
+}
+
+// storeCtx bounds a store call by StoreTimeout; the memory store needs no
+// bound (and the hot path no timer).
+func (e *Engine) storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if e.isMemory {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, e.cfg.StoreTimeout)
+}
+
+// decide fills a Decision from counters after a store step.
+func (p *prepared) decide(now time.Time, outcome Outcome, counters []Counter) Decision {
+	d := Decision{Outcome: outcome, Limit: p.policy.Limit, Now: now, Username: p.facts.Username, IP: p.facts.IP}
+	var last time.Time
+	for _, c := range counters {
+		if c.Failures > d.Failures {
+			d.Failures = c.Failures
+		}
+		if p.policy.Limit > 0 && c.Failures >= p.policy.Limit && c.Last.After(last) {
+			last = c.Last
+		}
+	}
+	d.CoolOff = p.policy.CoolOffAt(d.Failures)
+	if !last.IsZero() && d.CoolOff > 0 {
+		d.LockedUntil = last.Add(d.CoolOff)
+	}
+	return d
+}
+
+// Attempt is one login attempt between Begin and its report. It is not safe
+// for concurrent use; report it once (later reports are no-ops).
+type Attempt struct {
+	e        *Engine
+	p        prepared
+	d        Decision
+	counters [3]Counter
+	pending  bool // counted in advance by Begin, not yet reported
+	reported bool
+}
+
+// Begin starts a login attempt: it resolves the request's facts and, in one
+// atomic store step, refuses a locked client or counts the attempt as a
+// failure in advance (taken back by Succeed or Abandon). So however many
+// attempts run at once, at most FailureLimit credential checks happen per
+// key inside a window (DESIGN G1). The returned Attempt's Decision says
+// whether the login handler may run.
+func (e *Engine) Begin(ctx context.Context, r *Request) *Attempt {
+	a := &Attempt{e: e}
+	now := e.clock()
+	e.prepare(r, &a.p)
+	p := &a.p
+	switch p.outcome {
+	case Exempt:
+		a.d = Decision{Outcome: Exempt, Now: now, Username: p.facts.Username, IP: p.facts.IP}
+		return a
+	case Blocked, UnknownClient:
+		a.d = Decision{Outcome: p.outcome, Now: now, Username: p.facts.Username, IP: p.facts.IP, Limit: e.cfg.FailureLimit}
+		e.emit(ctx, p, Event{Kind: EventRefused, Time: now, Outcome: p.outcome})
+		return a
+	}
+	if len(p.keys) == 0 {
+		a.d = Decision{Outcome: Allowed, Now: now, Username: p.facts.Username, IP: p.facts.IP, Limit: p.policy.Limit}
+		return a
+	}
+	out := a.counters[:len(p.keys)]
+	sctx, cancel := e.storeCtx(ctx)
+	locked, err := e.store.Hit(sctx, p.keys, now, p.policy, out)
+	cancel()
+	if err != nil {
+		a.d = e.storeFailed(ctx, p, now, "hit", err)
+		return a
+	}
+	if locked {
+		a.d = p.decide(now, Locked, out)
+		e.emit(ctx, p, Event{Kind: EventRefused, Time: now, Outcome: Locked, Failures: a.d.Failures, Limit: a.d.Limit, CoolOff: a.d.CoolOff})
+		return a
+	}
+	a.pending = true
+	a.d = p.decide(now, Allowed, out)
+	a.d.Failures-- // the attempt's own advance count is not a failure yet
+	a.d.LockedUntil = time.Time{}
+	return a
+}
+
+func (e *Engine) storeFailed(ctx context.Context, p *prepared, now time.Time, op string, err error) Decision {
+	outcome := Unavailable
+	if e.cfg.FailOpen {
+		outcome = FailedOpen
+	}
+	err = fmt.Errorf("%w: %s: %w", ErrStoreUnavailable, op, err)
+	e.emit(ctx, p, Event{Kind: EventStoreError, Time: now, Outcome: outcome, Err: err})
+	return Decision{Outcome: outcome, Now: now, Username: p.facts.Username, IP: p.facts.IP, Limit: p.policy.Limit, Err: err}
+}
+
+// Decision returns the attempt's current decision.
+func (a *Attempt) Decision() Decision { return a.d }
+
+// Facts returns what core resolved from the request.
+func (a *Attempt) Facts() Facts { return a.p.facts }
+
+// Response returns the response for a refused attempt (a lockout, a block,
+// an unknown client or a store outage), or nil when it was not refused.
+func (a *Attempt) Response() *Response {
+	if !a.d.Refused() {
+		return nil
+	}
+	return a.e.Response(a.p.facts, a.d)
+}
+
+// Fail reports that the credentials were wrong. The failure was counted when
+// the attempt began; Fail records it, fires the events and returns the new
+// decision: Locked when this failure reached the limit (the limit-th failure
+// is answered with the lockout response, as in django-axes). Only the first
+// report of an attempt counts.
+func (a *Attempt) Fail(ctx context.Context) Decision {
+	e, p := a.e, &a.p
+	if a.reported || a.d.Refused() || a.d.Outcome == FailedOpen {
+		return a.d
+	}
+	a.reported = true
+	switch {
+	case a.d.Outcome == Exempt:
+		if e.cfg.Enabled {
+			e.log.LogAttrs(ctx, slog.LevelInfo, "axes: login failed from whitelisted client", e.clientAttrs(p)...)
+		}
+		return a.d
+	case !a.pending:
+		// No key applied (no username under username-only parameters):
+		// nothing is counted, but the failure is recorded.
+		e.recordFailure(ctx, p, a.d, false)
+		e.emit(ctx, p, Event{Kind: EventLoginFailed, Time: a.d.Now, Limit: a.d.Limit})
+		return a.d
+	}
+	a.pending = false
+	d := p.decide(a.d.Now, Allowed, a.counters[:len(p.keys)])
+	crossed := false
+	if d.Limit > 0 && d.Failures >= d.Limit {
+		d.Outcome = Locked
+		for _, c := range a.counters[:len(p.keys)] {
+			if c.Failures == d.Limit {
+				crossed = true
+			}
+		}
+	} else {
+		d.LockedUntil = time.Time{}
+	}
+	a.d = d
+	e.recordFailure(ctx, p, d, d.Outcome == Locked)
+	e.emit(ctx, p, Event{Kind: EventLoginFailed, Time: d.Now, Failures: d.Failures, Limit: d.Limit, CoolOff: d.CoolOff})
+	if crossed {
+		e.emit(ctx, p, Event{Kind: EventLockedOut, Time: d.Now, Outcome: Locked, Failures: d.Failures, Limit: d.Limit, CoolOff: d.CoolOff})
+	}
+	return d
+}
+
+// Succeed reports a successful login: the advance count is taken back (or,
+// with ResetOnSuccess, the attempt's keys are cleared) and the login is
+// logged. Only the first report of an attempt counts.
+func (a *Attempt) Succeed(ctx context.Context) {
+	if a.reported || a.d.Refused() {
+		return
+	}
+	a.reported = true
+	pending := a.pending
+	a.pending = false
+	a.e.succeed(ctx, &a.p, a.d.Now, pending)
+}
+
+// Abandon reports that the attempt neither failed nor succeeded (a form
+// with a missing field, say): the advance count is taken back.
+func (a *Attempt) Abandon(ctx context.Context) {
+	if a.reported {
+		return
+	}
+	a.reported = true
+	if a.pending {
+		a.pending = false
+		a.e.release(ctx, &a.p, a.d.Now)
+	}
+}
+
+func (e *Engine) release(ctx context.Context, p *prepared, now time.Time) {
+	sctx, cancel := e.storeCtx(ctx)
+	err := e.store.Release(sctx, p.keys, now, p.policy)
+	cancel()
+	if err != nil {
+		e.storeFailed(ctx, p, now, "release", err)
+	}
+}
+
+func (e *Engine) succeed(ctx context.Context, p *prepared, now time.Time, pending bool) {
+	if !e.cfg.Enabled {
+		return
+	}
+	if len(p.keys) > 0 && p.outcome == Allowed {
+		if e.cfg.ResetOnSuccess {
+			sctx, cancel := e.storeCtx(ctx)
+			err := e.store.Clear(sctx, p.keys)
+			cancel()
+			if err != nil {
+				e.storeFailed(ctx, p, now, "clear", err)
+			}
+		} else if pending {
+			e.release(ctx, p, now)
+		}
+	}
+	if e.records != nil && !e.cfg.DisableAccessLog {
+		sctx, cancel := e.storeCtx(ctx)
+		err := e.records.RecordLogin(sctx, AccessLog{Username: p.facts.Username, IP: p.facts.IP, UserAgent: clip(p.facts.UserAgent, 512), Path: clip(p.facts.Path, 512), LoginTime: now})
+		cancel()
+		if err != nil {
+			e.storeFailed(ctx, p, now, "record login", err)
+		}
+	}
+	e.emit(ctx, p, Event{Kind: EventLoggedIn, Time: now})
+}
+
+func (e *Engine) recordFailure(ctx context.Context, p *prepared, d Decision, lockedOut bool) {
+	if e.records == nil {
+		return
+	}
+	r := p.facts.Request
+	rec := AttemptRecord{
+		Username:     p.facts.Username,
+		IP:           p.facts.IP,
+		UserAgent:    clip(p.facts.UserAgent, 512),
+		Accept:       clip(r.header("Accept"), 512),
+		Path:         clip(p.facts.Path, 512),
+		GetData:      e.maskedQuery(r.RawQuery),
+		PostData:     e.masked(r.Form),
+		Failures:     1,
+		FirstAttempt: d.Now,
+		LastAttempt:  d.Now,
+	}
+	sctx, cancel := e.storeCtx(ctx)
+	err := e.records.RecordFailure(sctx, rec, e.cfg.EnableAccessFailureLog, lockedOut, e.cfg.AccessFailureLogPerUserLimit)
+	cancel()
+	if err != nil {
+		e.storeFailed(ctx, p, d.Now, "record failure", err)
+	}
+}
+
+// ReportFailure records a failed login for a request whose handler checked
+// the credentials itself, without Begin (the analog of sending
+// user_login_failed). A client already locked is refused and, with
+// ResetCoolOffOnFailureDuringLockout, counted again.
+func (e *Engine) ReportFailure(ctx context.Context, r *Request) Decision {
+	a := e.Begin(ctx, r)
+	if a.d.Refused() || a.d.Outcome == FailedOpen {
+		return a.d
+	}
+	return a.Fail(ctx)
+}
+
+// ReportSuccess records a successful login made without Begin (the analog
+// of user_logged_in): the access log, and with ResetOnSuccess the keys of
+// the request are cleared.
+func (e *Engine) ReportSuccess(ctx context.Context, r *Request) {
+	var p prepared
+	now := e.clock()
+	e.prepare(r, &p)
+	if p.outcome != Allowed && p.outcome != Exempt {
+		return
+	}
+	e.succeed(ctx, &p, now, false)
+}
+
+// ReportLogout records a logout (the analog of user_logged_out).
+func (e *Engine) ReportLogout(ctx context.Context, r *Request) {
+	if !e.cfg.Enabled {
+		return
+	}
+	var p prepared
+	now := e.clock()
+	e.prepare(r, &p)
+	if e.records != nil && !e.cfg.DisableAccessLog {
+		sctx, cancel := e.storeCtx(ctx)
+		err := e.records.RecordLogout(sctx, p.facts.Username, p.facts.IP, now)
+		cancel()
+		if err != nil {
+			e.storeFailed(ctx, &p, now, "record logout", err)
+		}
+	}
+	e.emit(ctx, &p, Event{Kind: EventLoggedOut, Time: now})
+}
+
+// Status returns the decision a request would get now, changing nothing.
+func (e *Engine) Status(ctx context.Context, r *Request) Decision {
+	var p prepared
+	now := e.clock()
+	e.prepare(r, &p)
+	base := Decision{Outcome: p.outcome, Now: now, Username: p.facts.Username, IP: p.facts.IP, Limit: p.policy.Limit}
+	if p.outcome != Allowed || len(p.keys) == 0 {
+		return base
+	}
+	var buf [3]Counter
+	out := buf[:len(p.keys)]
+	sctx, cancel := e.storeCtx(ctx)
+	err := e.store.Peek(sctx, p.keys, now, p.policy, out)
+	cancel()
+	if err != nil {
+		return e.storeFailed(ctx, &p, now, "peek", err)
+	}
+	locked := false
+	for _, c := range out {
+		if p.policy.Locked(c, now) {
+			locked = true
+		}
+	}
+	if locked {
+		return p.decide(now, Locked, out)
+	}
+	d := p.decide(now, Allowed, out)
+	d.LockedUntil = time.Time{}
+	return d
+}
+
+// Reset removes counters and attempt records that match f (the zero Filter:
+// everything; as django-axes' reset(), reset(ip=), reset(username=)) and
+// returns how many attempt records it removed.
+func (e *Engine) Reset(ctx context.Context, f Filter) (int, error) {
+	now := e.clock()
+	f.Username = strings.TrimSpace(f.Username)
+	if f.Username != "" && e.cfg.UsernameFunc == nil {
+		f.Username = CanonicalUsername(f.Username)
+	}
+	if f.IP != "" {
+		a, err := netip.ParseAddr(strings.TrimSpace(f.IP))
+		if err != nil {
+			return 0, fmt.Errorf("axes: reset: bad IP address %q", f.IP)
+		}
+		a = a.Unmap()
+		f.IP = a.String()
+		if a.Is6() {
+			f.IPGroup = e.resolver.KeyForm(a)
+		}
+	}
+	sctx, cancel := e.storeCtx(ctx)
+	n, err := e.store.Reset(sctx, f)
+	cancel()
+	if err != nil {
+		return 0, fmt.Errorf("axes: reset: %w", err)
+	}
+	kind := "all"
+	switch {
+	case f.IP != "" && f.Username != "" && f.Either:
+		kind = "ip_or_username"
+	case f.IP != "" && f.Username != "":
+		kind = "ip_username"
+	case f.IP != "":
+		kind = "ip"
+	case f.Username != "":
+		kind = "username"
+	}
+	e.emit(ctx, &prepared{facts: Facts{IP: f.IP, Username: f.Username}}, Event{Kind: EventReset, Time: now, Removed: n, ResetKind: kind})
+	return n, nil
+}
+
+// ResetRequest resets the lockout of the request's own client: its IP and
+// the username in its "username" query parameter (django-axes'
+// reset_request). It never resets everything: a request whose IP cannot be
+// resolved and that names no username resets nothing.
+func (e *Engine) ResetRequest(ctx context.Context, r *Request) (int, error) {
+	var p prepared
+	e.prepare(r, &p)
+	q, _ := url.ParseQuery(r.RawQuery)
+	f := Filter{IP: p.facts.IP, Username: q.Get("username"), Either: true}
+	if f.IP == "" && strings.TrimSpace(f.Username) == "" {
+		return 0, nil
+	}
+	return e.Reset(ctx, f)
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}

@@ -1,0 +1,128 @@
+package core
+
+import (
+	"context"
+	"log/slog"
+	"net/url"
+	"sort"
+	"strings"
+)
+
+// maskValue replaces sensitive values, as django-axes does (20 asterisks).
+const maskValue = "********************"
+
+// emit logs ev in django-axes' words, one line per event, then hands it to
+// the configured EventHandler. It runs after the store call, outside any
+// lock.
+func (e *Engine) emit(ctx context.Context, p *prepared, ev Event) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ev.Username, ev.IP = p.facts.Username, p.facts.IP
+	ev.UserAgent, ev.Path, ev.Method = p.facts.UserAgent, p.facts.Path, p.facts.Method
+	level, msg := slog.LevelInfo, ""
+	switch ev.Kind {
+	case EventLoginFailed:
+		level, msg = slog.LevelWarn, "axes: new login failure"
+	case EventLockedOut:
+		level, msg = slog.LevelWarn, "axes: locking out client after repeated login failures"
+	case EventLoggedIn:
+		msg = "axes: successful login"
+	case EventLoggedOut:
+		msg = "axes: successful logout"
+	case EventRefused:
+		msg = "axes: refused login attempt"
+	case EventStoreError:
+		level, msg = slog.LevelError, "axes: store error"
+	case EventReset:
+		msg = "axes: reset attempts"
+	}
+	if e.log.Enabled(ctx, level) {
+		attrs := e.clientAttrs(p)
+		switch ev.Kind {
+		case EventLoginFailed, EventLockedOut, EventRefused:
+			attrs = append(attrs, slog.Int("failures", ev.Failures), slog.Int("limit", ev.Limit))
+			if ev.Kind == EventRefused {
+				attrs = append(attrs, slog.String("reason", ev.Outcome.String()))
+			}
+		case EventStoreError:
+			attrs = append(attrs, slog.String("policy", ev.Outcome.String()), slog.String("error", ev.Err.Error()))
+		case EventReset:
+			attrs = append(attrs, slog.String("kind", ev.ResetKind), slog.Int("removed", ev.Removed))
+		}
+		e.log.LogAttrs(ctx, level, msg, attrs...)
+	}
+	if e.cfg.Events != nil {
+		if e.sensitive["username"] {
+			ev.Username = maskValue
+		}
+		if e.sensitive["ip_address"] {
+			ev.IP = maskValue
+		}
+		e.cfg.Events.HandleEvent(ctx, ev)
+	}
+}
+
+// clientAttrs describes the client as django-axes' client string does: all
+// of username, IP, user agent and path when Verbose, else only the lockout
+// parameters and the path; sensitive names masked.
+func (e *Engine) clientAttrs(p *prepared) []slog.Attr {
+	var params Combination
+	for _, c := range e.cfg.LockoutParameters {
+		params |= c
+	}
+	attrs := make([]slog.Attr, 0, 8)
+	add := func(name string, on bool, v string) {
+		if !on && !e.cfg.Verbose {
+			return
+		}
+		if e.sensitive[name] && v != "" {
+			v = maskValue
+		}
+		attrs = append(attrs, slog.String(name, v))
+	}
+	add("username", params.Has(ParamUsername), p.facts.Username)
+	add("ip_address", params.Has(ParamIPAddress), p.facts.IP)
+	add("user_agent", params.Has(ParamUserAgent), clip(p.facts.UserAgent, 256))
+	attrs = append(attrs, slog.String("path_info", clip(p.facts.Path, 256)))
+	return attrs
+}
+
+// Masked returns fields as "name=value" lines, sorted by name, with the
+// sensitive values masked, each value capped at 256 bytes and the whole at
+// 2 KiB: what attempt records keep of GET and POST data.
+func (e *Engine) masked(fields url.Values) string {
+	if len(fields) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(fields))
+	for k := range fields {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, k := range names {
+		for _, v := range fields[k] {
+			if e.sensitive[strings.ToLower(k)] {
+				v = maskValue
+			}
+			line := clip(k, 64) + "=" + clip(v, 256) + "\n"
+			if b.Len()+len(line) > 2048 {
+				return b.String()
+			}
+			b.WriteString(line)
+		}
+	}
+	return b.String()
+}
+
+func (e *Engine) maskedQuery(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	q, _ := url.ParseQuery(raw)
+	if len(q) > 100 {
+		return ""
+	}
+	return e.masked(q)
+}
