@@ -28,6 +28,7 @@ import (
 
 	"github.com/goaxes/axes/admin"
 	"github.com/goaxes/axes/core"
+	"github.com/goaxes/axes/stores/storeurl"
 )
 
 // SessionCookie names the session cookie; AdminPrefix is where the admin
@@ -63,9 +64,7 @@ func New(framework string) (*Demo, error) {
 	}
 	d := &Demo{framework: framework, addr: env("ADDR", "127.0.0.1:8080"), users: map[string][]byte{}, sessions: map[string]string{}}
 	d.storeName = env("AXES_STORE", "memory")
-	// TODO(lead): open every AXES_STORE with stores/storeurl once it builds:
-	//	store, closer, err := storeurl.Open(context.Background(), os.Getenv("AXES_STORE"))
-	store, closer, err := openStore(d.storeName)
+	store, closer, err := storeurl.Open(context.Background(), d.storeName)
 	if err != nil {
 		return nil, err
 	}
@@ -99,14 +98,6 @@ func env(name, def string) string {
 		return v
 	}
 	return def
-}
-
-func openStore(s string) (core.Store, io.Closer, error) {
-	if s == "" || s == "memory" {
-		m := core.NewMemoryStore(core.MemoryOptions{})
-		return m, m, nil
-	}
-	return nil, nil, fmt.Errorf("demo: AXES_STORE=%q: only memory is wired in yet", s)
 }
 
 // dummyHash keeps a check of an unknown user as slow as a known one's.
