@@ -17,7 +17,7 @@ func (s *Store) RecordFailure(ctx context.Context, rec core.AttemptRecord, failu
 	}
 	var err error
 	if !failureLog {
-		_, err = s.db.ExecContext(ctx, s.stmt.RecordFailure(), sqlcommon.FailureArgs(&rec)...)
+		_, err = s.exec(ctx, s.stmt.RecordFailure(), sqlcommon.FailureArgs(&rec)...)
 	} else {
 		err = s.writeTx(ctx, func(c *sql.Conn) error {
 			if _, err := c.ExecContext(ctx, s.stmt.RecordFailure(), sqlcommon.FailureArgs(&rec)...); err != nil {
@@ -45,7 +45,7 @@ func (s *Store) RecordLogin(ctx context.Context, log core.AccessLog) error {
 	if err := ctxErr(ctx, "record login"); err != nil {
 		return err
 	}
-	if _, err := s.db.ExecContext(ctx, s.stmt.RecordLogin(), sqlcommon.LoginArgs(&log)...); err != nil {
+	if _, err := s.exec(ctx, s.stmt.RecordLogin(), sqlcommon.LoginArgs(&log)...); err != nil {
 		return wrap("record login", err)
 	}
 	return nil
@@ -56,7 +56,7 @@ func (s *Store) RecordLogout(ctx context.Context, username, ip string, at time.T
 	if err := ctxErr(ctx, "record logout"); err != nil {
 		return err
 	}
-	if _, err := s.db.ExecContext(ctx, s.stmt.RecordLogout(), username, ip, sqlcommon.Micros(at)); err != nil {
+	if _, err := s.exec(ctx, s.stmt.RecordLogout(), username, ip, sqlcommon.Micros(at)); err != nil {
 		return wrap("record logout", err)
 	}
 	return nil
@@ -118,7 +118,7 @@ func (s *Store) delete(ctx context.Context, op, q string, argv []any) (int, erro
 	if err := ctxErr(ctx, op); err != nil {
 		return 0, err
 	}
-	res, err := s.db.ExecContext(ctx, q, argv...)
+	res, err := s.exec(ctx, q, argv...)
 	if err != nil {
 		return 0, wrap(op, err)
 	}

@@ -31,9 +31,12 @@ type Options struct {
 	// TablePrefix starts the names of the tables and indexes: letters,
 	// digits and underscores. Default "axes_".
 	TablePrefix string
-	// BusyTimeout is how long Open's connection waits for another process's
-	// write. Default 5s.
+	// BusyTimeout is how long Open's connections wait for another
+	// process's write. Default 5s.
 	BusyTimeout time.Duration
+	// MaxConns caps Open's connections (readers run in parallel in WAL
+	// mode; writers take turns). Default 4; ":memory:" always uses 1.
+	MaxConns int
 }
 
 // Store is a core.Store and core.RecordStore in SQLite. It is safe for
@@ -42,6 +45,10 @@ type Store struct {
 	db   *sql.DB
 	own  bool
 	stmt *sqlcommon.Statements
+	// write admits one writer of this process at a time: SQLite writes one
+	// at a time anyway, and a queue in Go beats its busy handler, which
+	// sleeps and gives up after the busy timeout. Readers do not queue.
+	write chan struct{}
 }
 
 var (
@@ -71,14 +78,15 @@ func prefix(opts Options) (string, error) {
 
 // New returns a store on the caller's db, which it never closes, after
 // creating the tables when they are missing. db must be opened with the
-// "sqlite" driver of modernc.org/sqlite; for several writers, set a busy
-// timeout and WAL mode in its DSN (as Open does) or db.SetMaxOpenConns(1).
+// "sqlite" driver of modernc.org/sqlite; set a busy timeout and WAL mode in
+// its DSN, as Open does, when other processes or other code write to the
+// same file. The store's own writes take turns in Go.
 func New(db *sql.DB, opts Options) (*Store, error) {
 	p, err := prefix(opts)
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, stmt: sqlcommon.NewStatements(sqlcommon.SQLite, p)}
+	s := &Store{db: db, stmt: sqlcommon.NewStatements(sqlcommon.SQLite, p), write: make(chan struct{}, 1)}
 	if _, err := db.ExecContext(context.Background(), sqlcommon.Resolve(SchemaSQL, p)); err != nil {
 		return nil, fmt.Errorf("axes: sqlitestore: create schema: %w", err)
 	}
@@ -87,7 +95,8 @@ func New(db *sql.DB, opts Options) (*Store, error) {
 
 // Open opens (creating when missing) the database file at path (":memory:"
 // for a private in-memory database) in WAL mode with a busy timeout, and
-// returns a store that owns it: Close closes it.
+// returns a store that owns it: Close closes it. Its writes queue in Go
+// (one at a time); its reads use up to Options.MaxConns connections.
 func Open(path string, opts Options) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("axes: sqlitestore: empty path")
@@ -105,11 +114,15 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("axes: sqlitestore: open %s: %w", path, err)
 	}
-	// SQLite writes one at a time: one connection queues this process's
-	// writers in Go instead of in SQLite's busy handler, which sleeps. The
-	// busy timeout still covers other processes.
-	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
+	conns := opts.MaxConns
+	if conns <= 0 {
+		conns = 4
+	}
+	if path == ":memory:" {
+		conns = 1 // each connection would have its own database
+	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
 	s, err := New(db, opts)
@@ -154,10 +167,35 @@ func ctxErr(ctx context.Context, op string) error {
 	return nil
 }
 
+// lock waits for the store's turn to write.
+func (s *Store) lock(ctx context.Context) error {
+	select {
+	case s.write <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Store) unlock() { <-s.write }
+
+// exec runs one write statement in the store's turn.
+func (s *Store) exec(ctx context.Context, q string, argv ...any) (sql.Result, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.unlock()
+	return s.db.ExecContext(ctx, q, argv...)
+}
+
 // writeTx runs fn in a BEGIN IMMEDIATE transaction: it takes SQLite's write
 // lock first, so that what fn reads cannot change before it writes, in this
 // process or another.
 func (s *Store) writeTx(ctx context.Context, fn func(c *sql.Conn) error) (err error) {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.unlock()
 	c, err := s.db.Conn(ctx)
 	if err != nil {
 		return err
@@ -205,7 +243,11 @@ func (s *Store) Hit(ctx context.Context, keys []core.Key, now time.Time, p core.
 	case 0:
 		return false, nil
 	case 1:
+		if err := s.lock(ctx); err != nil {
+			return false, wrap("hit", err)
+		}
 		locked, err := s.hitOne(ctx, s.db, &keys[0], now, &p, &out[0])
+		s.unlock()
 		if err != nil {
 			return false, wrap("hit", err)
 		}
@@ -321,7 +363,7 @@ func (s *Store) Clear(ctx context.Context, keys []core.Key) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	if _, err := s.db.ExecContext(ctx, s.stmt.Clear(len(keys)), sqlcommon.IDArgs(nil, keys)...); err != nil {
+	if _, err := s.exec(ctx, s.stmt.Clear(len(keys)), sqlcommon.IDArgs(nil, keys)...); err != nil {
 		return wrap("clear", err)
 	}
 	return nil
