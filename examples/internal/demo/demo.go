@@ -105,6 +105,7 @@ var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such user"), bcrypt.De
 
 // Check reports whether password is username's.
 func (d *Demo) Check(username, password string) bool {
+	checks.Add(1)
 	hash, ok := d.users[username]
 	if !ok {
 		hash = dummyHash
@@ -192,6 +193,9 @@ func (d *Demo) Serve(serve func(net.Listener) error, shutdown func(context.Conte
 	defer d.store.Close()
 	ln, err := net.Listen("tcp", d.addr)
 	if err != nil {
+		return err
+	}
+	if err := startDebug(); err != nil {
 		return err
 	}
 	cfg := d.Engine.Config()
