@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/goaxes/axes/core"
@@ -81,7 +82,7 @@ func (rq *request) overview() {
 		FailureLimit: cfg.FailureLimit, CoolOff: "until reset", LockoutParams: core.FormatLockoutParameters(cfg.LockoutParameters),
 	}
 	if cfg.CoolOff > 0 {
-		body.CoolOff = cfg.CoolOff.String()
+		body.CoolOff = shortDuration(cfg.CoolOff)
 	}
 	for _, r := range ranges {
 		body.Ranges = append(body.Ranges, top{Name: r.Name, Link: "?range=" + r.Name, Bar: boolInt(r.Name == rg.Name)})
@@ -232,7 +233,7 @@ type label struct {
 }
 
 func makeChart(s series, bucket time.Duration) chart {
-	const width, height, left, right, top, bottom = 760, 240, 44, 8, 10, 28
+	const width, height, left, right, top, bottom = 1200, 260, 44, 8, 10, 28
 	c := chart{Width: width, Height: height, Left: left, Bottom: height - bottom, Source: s.Source}
 	n := len(s.Failures)
 	peak := 0
@@ -282,4 +283,16 @@ func niceCeil(v int) int {
 			}
 		}
 	}
+}
+
+// shortDuration spells d without zero units: 30m, 1h30m, 45s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
