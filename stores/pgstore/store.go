@@ -149,7 +149,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	s, err := New(pool, opts)
 	if err != nil {
 		pool.Close()
-		return nil, errors.New(scrub(err.Error(), dsn))
+		if msg := scrub(err.Error(), dsn); msg != err.Error() {
+			return nil, errors.New(msg)
+		}
+		return nil, err
 	}
 	s.own = true
 	return s, nil
