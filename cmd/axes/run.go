@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/goaxes/axes/core"
 	"github.com/goaxes/axes/stores/storeurl"
 )
@@ -232,8 +234,14 @@ func (s *session) Close() {
 
 // storeErr names the store in an error from it.
 func (s *session) storeErr(err error) error {
-	return fmt.Errorf("store %s: %s", s.where, trimAxes(err.Error()))
+	return fmt.Errorf("store %s: %s", s.where, strings.ReplaceAll(trimAxes(err.Error()), ": axes: ", ": "))
 }
+
+// quietRedis drops go-redis's own log lines (dial retries): the command
+// reports the error once, itself.
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}
 
 // open opens the store and builds an engine on it with the settings of the
 // environment.
@@ -258,6 +266,7 @@ func (c *cli) open(ctx context.Context) (*session, error) {
 	}
 	octx, cancel := context.WithTimeout(ctx, min(c.timeout, 15*time.Second))
 	defer cancel()
+	redis.SetLogger(quietRedis{})
 	st, closer, err := storeurl.Open(octx, raw)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open store %s: %s", where, trimAxes(err.Error()))
