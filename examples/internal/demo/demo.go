@@ -24,10 +24,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/goaxes/axes/admin"
 	"github.com/goaxes/axes/core"
+	axesprom "github.com/goaxes/axes/metrics/prometheus"
 	"github.com/goaxes/axes/stores/storeurl"
 )
 
@@ -50,6 +53,7 @@ type Demo struct {
 	users                      map[string][]byte // bcrypt hashes
 	admins                     []string
 	store                      io.Closer
+	metrics                    *prometheus.Registry
 	mu                         sync.Mutex
 	sessions                   map[string]string // token → username
 }
@@ -69,10 +73,20 @@ func New(framework string) (*Demo, error) {
 		return nil, err
 	}
 	cfg.Store, d.store = store, closer
+	// Prometheus metrics: events counted, store operations timed.
+	d.metrics = prometheus.NewRegistry()
+	m, err := axesprom.New(d.metrics, axesprom.Options{})
+	if err != nil {
+		_ = closer.Close()
+		return nil, err
+	}
+	cfg.Events = core.Events{m, cfg.Events}
+	cfg.Store = axesprom.InstrumentStore(cfg.Store, m)
 	if d.Engine, err = core.New(cfg); err != nil {
 		_ = closer.Close()
 		return nil, err
 	}
+	_ = m.WatchLockedClients(d.Engine, axesprom.LockedClientsOptions{}) // every store here keeps records
 	d.UserField, d.PassField = d.Engine.Config().UsernameFormField, d.Engine.Config().PasswordFormField
 	for _, pair := range strings.Split(env("DEMO_USERS", "alice:wonderland,bob:builder"), ",") {
 		name, pass, ok := strings.Cut(strings.TrimSpace(pair), ":")
@@ -186,6 +200,11 @@ var AdminHandler = func(d *Demo) http.Handler {
 // Admin is the admin page, to mount at AdminPrefix.
 func (d *Demo) Admin() http.Handler { return AdminHandler(d) }
 
+// Metrics serves the Prometheus metrics, to mount at /metrics.
+func (d *Demo) Metrics() http.Handler {
+	return promhttp.HandlerFor(d.metrics, promhttp.HandlerOpts{})
+}
+
 // Serve listens on ADDR, prints "listening on http://HOST:PORT" on
 // stdout, runs serve until SIGINT or SIGTERM, then shuts down gracefully
 // with shutdown and closes the store.
@@ -199,6 +218,7 @@ func (d *Demo) Serve(serve func(net.Listener) error, shutdown func(context.Conte
 		return err
 	}
 	cfg := d.Engine.Config()
+	d.Engine.LogStartup(context.Background()) // "axes: BEGIN version …, blocking by ip_address" and warnings
 	fmt.Printf("listening on http://%s\n", ln.Addr())
 	slog.Info("axes demo", "framework", d.framework, "addr", ln.Addr().String(), "store", d.storeName,
 		"failure_limit", cfg.FailureLimit, "cooloff", cfg.CoolOff.String(),
