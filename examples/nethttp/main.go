@@ -91,6 +91,7 @@ func routes(d *demo.Demo) http.Handler {
 	})
 
 	mux.Handle(demo.AdminPrefix, d.Admin())
+	mux.Handle("GET /metrics", d.Metrics())
 	return mux
 }
 
