@@ -85,5 +85,6 @@ func routes(d *demo.Demo) http.Handler {
 	})
 
 	r.Any(demo.AdminPrefix+"*path", gin.WrapH(d.Admin()))
+	r.GET("/metrics", gin.WrapH(d.Metrics()))
 	return r
 }
