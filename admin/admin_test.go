@@ -3,6 +3,7 @@ package admin_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -403,4 +404,39 @@ func TestWorksUnstripped(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/some/prefix/attempts", nil))
 	assert.Equal(t, http.StatusOK, rec.Code)
 	assert.Contains(t, rec.Body.String(), "10.0.0.1")
+}
+
+// brokenStore keeps records in memory but cannot list them.
+type brokenStore struct{ *core.MemoryStore }
+
+func (brokenStore) Attempts(context.Context, core.ListQuery) ([]core.AttemptRecord, int, error) {
+	return nil, 0, errors.New("disk on fire <b>")
+}
+
+// countersOnly keeps counters but no records.
+type countersOnly struct{ core.Store }
+
+func TestStoreTrouble(t *testing.T) {
+	for name, st := range map[string]core.Store{
+		"listing fails":     brokenStore{core.NewMemoryStore(core.MemoryOptions{})},
+		"no records at all": countersOnly{core.NewMemoryStore(core.MemoryOptions{})},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := core.DefaultConfig()
+			cfg.Store = st
+			cfg.Logger = slog.New(slog.DiscardHandler)
+			e, err := core.New(cfg)
+			require.NoError(t, err)
+			s := newSite(t, e, nil)
+			resp, body := s.do(http.MethodGet, "attempts", nil, true)
+			assert.Contains(t, []int{http.StatusOK, http.StatusServiceUnavailable}, resp.StatusCode)
+			assert.NotContains(t, body, "<b>")
+			resp, body = s.do(http.MethodGet, "attempts?format=json", nil, true)
+			assert.GreaterOrEqual(t, resp.StatusCode, 500)
+			assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+			assert.True(t, json.Valid([]byte(body)), body)
+			resp, _ = s.do(http.MethodGet, "", nil, true)
+			assert.Contains(t, []int{http.StatusOK, http.StatusServiceUnavailable}, resp.StatusCode)
+		})
+	}
 }

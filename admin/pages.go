@@ -71,8 +71,11 @@ var errorMessages = map[string]string{
 	"action":   "Unknown reset action.",
 }
 
-func (rq *request) json(v any) {
+func (rq *request) json(v any) { rq.jsonStatus(http.StatusOK, v) }
+
+func (rq *request) jsonStatus(status int, v any) {
 	rq.w.Header().Set("Content-Type", "application/json")
+	rq.w.WriteHeader(status)
 	enc := json.NewEncoder(rq.w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
@@ -82,8 +85,7 @@ func (rq *request) json(v any) {
 func (rq *request) fail(err error) {
 	msg := "The store failed: " + err.Error()
 	if rq.wantsJSON() {
-		rq.w.WriteHeader(http.StatusServiceUnavailable)
-		rq.json(map[string]string{"error": msg})
+		rq.jsonStatus(http.StatusServiceUnavailable, map[string]string{"error": msg})
 		return
 	}
 	rq.render(http.StatusServiceUnavailable, "error", msg)
@@ -92,11 +94,10 @@ func (rq *request) fail(err error) {
 // noRecords answers pages that need records on a store without them.
 func (rq *request) noRecords() {
 	if rq.wantsJSON() {
-		rq.w.WriteHeader(http.StatusNotImplemented)
-		rq.json(map[string]string{"error": "the store keeps no records"})
+		rq.jsonStatus(http.StatusNotImplemented, map[string]string{"error": "the store keeps no records"})
 		return
 	}
-	rq.render(http.StatusOK, "error", "This store keeps lockout counters but no attempt records or logs, so there is nothing to list. Resets below still work.")
+	rq.render(http.StatusOK, "error", "This store keeps lockout counters but no attempt records or logs, so there is nothing to list. Reset lockouts with the axes CLI (axes reset-ip, axes reset-username).")
 }
 
 // params are the list parameters of a page's query string.
