@@ -82,5 +82,6 @@ func routes(d *demo.Demo) http.Handler {
 	})
 
 	r.Any(demo.AdminPrefix+"*", echo.WrapHandler(d.Admin()))
+	r.GET("/metrics", echo.WrapHandler(d.Metrics()))
 	return r
 }
