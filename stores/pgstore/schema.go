@@ -10,8 +10,9 @@ package pgstore
 //     (for resets); last is the last counted failure; hit_locked tells
 //     whether the last one-key Hit found the key locked (how that
 //     one-statement upsert reports it).
-//   - axes_hit: a Hit on several keys, in one call: it locks the keys' rows
-//     (in ID order), decides, and counts.
+//   - axes_hit: a Hit on several keys, in one call of two statements: an
+//     upsert that inserts the missing keys and locks every key's row (in ID
+//     order), then one statement that judges the rows and counts them.
 //   - axes_attempts: django-axes' AccessAttempt, one row per (username, ip,
 //     user_agent).
 //   - axes_access_logs: AccessLog; logout_time is NULL while logged in.
@@ -75,48 +76,40 @@ CREATE OR REPLACE FUNCTION axes_hit(
 	p_now bigint, p_limit integer, p_base bigint, p_tier_f integer[], p_tier_c bigint[], p_extend boolean)
 RETURNS TABLE (o_id text, o_failures integer, o_last bigint, o_locked boolean)
 LANGUAGE plpgsql AS $fn$
-DECLARE
-	v_want integer;
-	v_got integer;
-	v_locked boolean;
 BEGIN
-	SELECT count(DISTINCT x) INTO v_want FROM unnest(p_ids) AS x;
-	LOOP
-		-- Rows for the missing keys, so that every key can be locked.
-		INSERT INTO axes_counters AS c (id, params, ip, username, user_agent, failures, last)
-		SELECT k.id, k.params, k.ip, k.username, k.ua, 0, 0
-		FROM unnest(p_ids, p_params, p_ips, p_users, p_uas) AS k(id, params, ip, username, ua)
-		ORDER BY k.id
-		ON CONFLICT (id) DO NOTHING;
-		-- Lock them in ID order (no deadlock between Hits) and judge them.
-		SELECT count(*), coalesce(bool_or(
-			p_limit > 0 AND r.failures >= p_limit AND NOT (r.failures <= 0 OR (r.cool > 0 AND p_now - r.last > r.cool))
-		), false)
-		INTO v_got, v_locked
-		FROM (
-			SELECT c.failures, c.last, coalesce((
-				SELECT p_tier_c[i] FROM generate_subscripts(p_tier_f, 1) AS i
-				WHERE p_tier_f[i] <= c.failures ORDER BY i DESC LIMIT 1), p_base) AS cool
-			FROM axes_counters AS c WHERE c.id = ANY (p_ids) ORDER BY c.id FOR UPDATE
-		) AS r;
-		-- A row deleted (Clear, Reset) between the two statements: again.
-		EXIT WHEN v_got = v_want;
-	END LOOP;
-	IF NOT v_locked OR p_extend THEN
-		UPDATE axes_counters AS c SET
-			failures = CASE WHEN c.failures <= 0 OR (r.cool > 0 AND p_now - c.last > r.cool) THEN 1 ELSE c.failures + 1 END,
-			last = p_now
-		FROM (
-			SELECT c2.id, coalesce((
-				SELECT p_tier_c[i] FROM generate_subscripts(p_tier_f, 1) AS i
-				WHERE p_tier_f[i] <= c2.failures ORDER BY i DESC LIMIT 1), p_base) AS cool
-			FROM axes_counters AS c2 WHERE c2.id = ANY (p_ids)
-		) AS r
-		WHERE c.id = r.id;
-	ELSE
-		DELETE FROM axes_counters AS c WHERE c.id = ANY (p_ids) AND c.failures <= 0;
-	END IF;
-	RETURN QUERY SELECT c.id, c.failures, c.last, v_locked FROM axes_counters AS c WHERE c.id = ANY (p_ids);
+	-- Insert the missing keys and lock every key's row, in ID order, so
+	-- that Hits never deadlock: DO UPDATE … WHERE false locks a row and
+	-- leaves it alone. p_ids holds no repeats.
+	INSERT INTO axes_counters AS c (id, params, ip, username, user_agent, failures, last)
+	SELECT k.id, k.params, k.ip, k.username, k.ua, 0, 0
+	FROM unnest(p_ids, p_params, p_ips, p_users, p_uas) AS k(id, params, ip, username, ua)
+	ORDER BY k.id
+	ON CONFLICT (id) DO UPDATE SET failures = c.failures WHERE false;
+	-- The rows are ours until commit: judge them all, then count them all
+	-- unless one is locked (and attempts during a lockout do not count).
+	RETURN QUERY
+	WITH r AS (
+		SELECT c.id, c.failures, c.last, coalesce((
+			SELECT p_tier_c[i] FROM generate_subscripts(p_tier_f, 1) AS i
+			WHERE p_tier_f[i] <= c.failures ORDER BY i DESC LIMIT 1), p_base) AS cool
+		FROM axes_counters AS c WHERE c.id = ANY (p_ids)
+	), e AS (
+		SELECT r.id, r.failures, r.last, (r.failures <= 0 OR (r.cool > 0 AND p_now - r.last > r.cool)) AS expired FROM r
+	), st AS (
+		SELECT coalesce(bool_or(p_limit > 0 AND e.failures >= p_limit AND NOT e.expired), false) AS locked FROM e
+	), u AS (
+		UPDATE axes_counters AS c
+		SET failures = CASE WHEN e.expired THEN 1 ELSE c.failures + 1 END, last = p_now
+		FROM e, st
+		WHERE c.id = e.id AND (NOT st.locked OR p_extend)
+		RETURNING c.id, c.failures, c.last
+	), d AS (
+		-- Not counted: drop the rows inserted above.
+		DELETE FROM axes_counters AS c USING st
+		WHERE c.id = ANY (p_ids) AND c.failures <= 0 AND st.locked AND NOT p_extend
+	)
+	SELECT e.id, coalesce(u.failures, e.failures), coalesce(u.last, e.last), st.locked
+	FROM e CROSS JOIN st LEFT JOIN u ON u.id = e.id;
 END
 $fn$;
 `

@@ -5,7 +5,8 @@
 // Every decision is one round trip: a Hit on one key is one statement
 // (INSERT … ON CONFLICT … DO UPDATE … RETURNING); a Hit on several keys is
 // one call of the function axes_hit, created with the tables, which locks
-// the keys' rows in ID order, decides and counts in one transaction. Peek,
+// the keys' rows in ID order (one upsert), then decides and counts (one
+// statement), in one transaction. Peek,
 // Clear and each listing are one statement; Release and RecordFailure are
 // two or three statements sent as one pipelined batch (one round trip, one
 // implicit transaction). Time always comes from the caller, never from the
@@ -262,7 +263,8 @@ func (s *Store) hitOne(ctx context.Context, k *core.Key, now time.Time, p *core.
 	return locked, nil
 }
 
-func (s *Store) hitMany(ctx context.Context, keys []core.Key, now time.Time, p *core.Policy, out []core.Counter) (bool, error) {
+func (s *Store) hitMany(ctx context.Context, all []core.Key, now time.Time, p *core.Policy, out []core.Counter) (bool, error) {
+	keys, _ := sqlcommon.Distinct(all) // the function takes no repeats
 	n := len(keys)
 	ids, ips, users, uas := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	params := make([]int32, n)
@@ -281,7 +283,7 @@ func (s *Store) hitMany(ctx context.Context, keys []core.Key, now time.Time, p *
 		return false, err
 	}
 	defer rows.Close()
-	for i := range keys {
+	for i := range all {
 		out[i] = core.Counter{}
 	}
 	locked := false
@@ -293,8 +295,8 @@ func (s *Store) hitMany(ctx context.Context, keys []core.Key, now time.Time, p *
 			return false, err
 		}
 		c := sqlcommon.Counter(p, failures, last, nowUS)
-		for i := range keys {
-			if keys[i].ID == id {
+		for i := range all {
+			if all[i].ID == id {
 				out[i] = c
 			}
 		}
