@@ -90,6 +90,7 @@ func routes(d *demo.Demo) *fiber.App {
 	})
 
 	app.All(demo.AdminPrefix+"*", adaptor.HTTPHandler(d.Admin()))
+	app.Get("/metrics", adaptor.HTTPHandler(d.Metrics()))
 	return app
 }
 
