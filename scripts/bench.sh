@@ -19,13 +19,15 @@ out=${BENCH_OUT:-/tmp/axes-bench-last}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 cleanup() {
-	scripts/services.sh stop "$dir/services" || true
+	"$root/scripts/services.sh" stop "$dir" || true
 	rm -rf "$dir"
 }
 trap cleanup EXIT
-scripts/services.sh start "$dir/services"
+scripts/services.sh start "$dir"
 # shellcheck disable=SC1091
-source "$dir/services/env"
+source "$dir/env"
+work=$dir/work
+mkdir -p "$work"
 
 # Load pg_stat_statements, so that the statements per decision are counted
 # by the server too, and restart with the same options.
@@ -66,10 +68,10 @@ go test "${tags[@]}" -run '^$' -bench 'BenchmarkDecision/keys=1k/axes-memory/(ch
 	-cpuprofile "$out/decision.cpu" -memprofile "$out/decision.mem" -o "$out/bench.test" . >/dev/null
 
 echo "== wrk flood against examples/nethttp" >&2
-(cd "$root" && go build "${tags[@]}" -o "$dir/nethttp" ./examples/nethttp)
-go build -o "$dir/bare" ./cmd/bare
-go build "${tags[@]}" -o "$dir/flood" ./cmd/flood
-"$dir/flood" -example "$dir/nethttp" -bare "$dir/bare" -dir "$dir" -duration "$(t 10s 2s)" | tee -a "$raw" >&2
+(cd "$root" && go build "${tags[@]}" -o "$work/nethttp" ./examples/nethttp)
+go build -o "$work/bare" ./cmd/bare
+go build "${tags[@]}" -o "$work/flood" ./cmd/flood
+"$work/flood" -example "$work/nethttp" -bare "$work/bare" -dir "$work" -duration "$(t 10s 2s)" | tee -a "$raw" >&2
 
 echo
 echo "== benchstat"
