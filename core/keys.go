@@ -68,16 +68,5 @@ func (k Key) Matches(f Filter) bool {
 	ipSet, userSet := f.IPKey() != "", f.Username != ""
 	ipOK := ipSet && k.Params.Has(ParamIPAddress) && k.IP == f.IPKey()
 	userOK := userSet && k.Params.Has(ParamUsername) && k.Username == f.Username
-	switch {
-	case !ipSet && !userSet:
-		return true
-	case ipSet && userSet && !f.Either:
-		return ipOK && userOK
-	case ipSet && userSet:
-		return ipOK || userOK
-	case ipSet:
-		return ipOK
-	default:
-		return userOK
-	}
+	return f.combine(ipSet, userSet, ipOK, userOK)
 }

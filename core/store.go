@@ -123,6 +123,12 @@ func (f Filter) IPKey() string {
 func (f Filter) MatchesRecord(ip, username string) bool {
 	ipSet, userSet := f.IP != "" || f.IPGroup != "", f.Username != ""
 	ipOK, userOK := f.IP != "" && ip == f.IP, userSet && username == f.Username
+	return f.combine(ipSet, userSet, ipOK, userOK)
+}
+
+// combine joins the IP and username tests of a filter: the zero filter
+// matches all, one set field must match, both must match unless Either.
+func (f Filter) combine(ipSet, userSet, ipOK, userOK bool) bool {
 	switch {
 	case !ipSet && !userSet:
 		return true
