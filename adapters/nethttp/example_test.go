@@ -30,7 +30,7 @@ func post(h http.Handler, user, password string) {
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
-	fmt.Println(w.Code, strings.TrimSpace(w.Body.String()))
+	fmt.Println(strings.TrimSpace(fmt.Sprint(w.Code, " ", w.Body.String())))
 }
 
 // Middleware protects the login routes of a mux: the handler only answers
