@@ -615,6 +615,11 @@ func (e *Engine) Reset(ctx context.Context, f Filter) (int, error) {
 			f.IPGroup = e.resolver.KeyForm(a)
 		}
 	}
+	if f.Username != "" && (f.IP == "" || f.Either) {
+		if err := e.clearUsersOtherKeys(ctx, f.Username); err != nil {
+			return 0, fmt.Errorf("axes: reset: %w", err)
+		}
+	}
 	sctx, cancel := e.storeCtx(ctx)
 	n, err := e.store.Reset(sctx, f)
 	cancel()
@@ -634,6 +639,51 @@ func (e *Engine) Reset(ctx context.Context, f Filter) (int, error) {
 	}
 	e.emit(ctx, &prepared{facts: Facts{IP: f.IP, Username: f.Username}}, Event{Kind: EventReset, Time: now, Removed: n, ResetKind: kind})
 	return n, nil
+}
+
+// clearUsersOtherKeys clears the counters that a username's recorded
+// failures fed without naming the username: its IP and IP+user-agent keys.
+// django-axes counts IP lockouts by summing attempt rows, so deleting a
+// user's rows unlocks the IPs they locked; these counters are shared, so
+// clearing them is how a reset by username unlocks that user here too. It
+// needs the store's records; without them only username keys are reset.
+func (e *Engine) clearUsersOtherKeys(ctx context.Context, username string) error {
+	if e.records == nil {
+		return nil
+	}
+	var combos []Combination
+	for _, c := range e.cfg.LockoutParameters {
+		if !c.Has(ParamUsername) {
+			combos = append(combos, c)
+		}
+	}
+	if len(combos) == 0 {
+		return nil
+	}
+	sctx, cancel := e.storeCtx(ctx)
+	defer cancel()
+	recs, _, err := e.records.Attempts(sctx, ListQuery{Filter: Filter{Username: username}, Limit: 1000})
+	if err != nil {
+		return err
+	}
+	var keys []Key
+	for _, r := range recs {
+		a, err := netip.ParseAddr(r.IP)
+		if err != nil {
+			continue
+		}
+		ipKey := a.String()
+		if a.Is6() {
+			ipKey = e.resolver.KeyForm(a)
+		}
+		for _, c := range combos {
+			keys = append(keys, NewKey(c, ipKey, "", r.UserAgent))
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	return e.store.Clear(sctx, keys)
 }
 
 // ResetRequest resets the lockout of the request's own client: its IP and

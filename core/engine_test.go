@@ -461,6 +461,21 @@ func TestISODuration(t *testing.T) {
 	}
 }
 
+// TestResetUsernameUnlocksTheirIP: under ip_address parameters, resetting a
+// username unlocks the IP its failures locked, as deleting its rows does in
+// django-axes.
+func TestResetUsernameUnlocksTheirIP(t *testing.T) {
+	e, _ := newEngine(t, nil)
+	for i := 0; i < 3; i++ {
+		try(t, e, req("10.0.0.1", "alice"), false)
+	}
+	require.Equal(t, core.Locked, e.Status(context.Background(), req("10.0.0.1", "alice")).Outcome)
+	n, err := e.Reset(context.Background(), core.Filter{Username: "alice"})
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	assert.Equal(t, core.Allowed, e.Status(context.Background(), req("10.0.0.1", "alice")).Outcome, "the IP alice locked is unlocked")
+}
+
 func TestReset(t *testing.T) {
 	e, _ := newEngine(t, func(c *core.Config) {
 		c.LockoutParameters = []core.Combination{core.ParamUsername, core.ParamIPAddress}
