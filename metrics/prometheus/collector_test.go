@@ -269,6 +269,10 @@ func TestInstrumentStoreKeepsRecordStore(t *testing.T) {
 	s = axesprom.InstrumentStore(brokenStore{}, m)
 	_, ok = s.(core.RecordStore)
 	assert.False(t, ok, "a store without records gains none")
+
+	s = axesprom.InstrumentStore(nil, m)
+	_, ok = s.(interface{ Unwrap() core.Store }).Unwrap().(*core.MemoryStore)
+	assert.True(t, ok, "nil: a memory store, as the engine's default")
 }
 
 func TestNewRefusesADuplicateRegistration(t *testing.T) {

@@ -19,9 +19,13 @@ var storeOps = []string{"hit", "release", "peek", "clear", "reset",
 // axes_store_operation_errors_total{op}. When s is also a core.RecordStore
 // (the memory, SQLite, PostgreSQL and Redis stores are), so is the returned
 // store, so the admin page, the CLI and the records keep working. Unwrap
-// returns s. The returned store is safe for concurrent use when s is; it
-// closes nothing: close s yourself.
+// returns s. A nil s is a new memory store (the engine's default). The
+// returned store is safe for concurrent use when s is; it closes nothing:
+// close s yourself.
 func InstrumentStore(s core.Store, c *Collector) core.Store {
+	if s == nil {
+		s = core.NewMemoryStore(core.MemoryOptions{})
+	}
 	is := &instrumented{s: s, ops: map[string]opMetrics{}}
 	for _, op := range storeOps {
 		is.ops[op] = opMetrics{c.opDuration.WithLabelValues(op), c.opErrors.WithLabelValues(op)}
