@@ -348,9 +348,11 @@ func targets() {
 	// Redis.
 	if r := results["Stores/axes-redis/fail-3keys/serial"]; r != nil {
 		begin := results["Stores/axes-redis/refused/serial"]["trips/op"]
-		row("redis: one round trip for all keys of one attempt", fmt.Sprintf("Begin (refused) %g trip; failure with 3 keys %g trips, with 1 key %g (Hit + record); success %g",
-			begin, r["trips/op"], results["Stores/axes-redis/fail/serial"]["trips/op"], results["Stores/axes-redis/success/serial"]["trips/op"]),
-			begin == 1 && r["trips/op"] == 1)
+		one := results["Stores/axes-redis/fail/serial"]["trips/op"]
+		row("redis: all keys of one attempt in one round trip", fmt.Sprintf("failure with 3 keys %g trips, with 1 key %g: the keys add none (Begin alone: %g)",
+			r["trips/op"], one, begin), begin == 1 && r["trips/op"] == one)
+		row("redis: exactly one round trip per attempt", fmt.Sprintf("failure %g (Hit + record), success %g (Hit + release + access log)",
+			one, results["Stores/axes-redis/success/serial"]["trips/op"]), one == 1)
 		a, ok1 := get("Stores/axes-redis/fail/parallel", "ns/op")
 		u, ok2 := get("Stores/ulule-redis/fail/parallel", "ns/op")
 		if ok1 && ok2 {
@@ -405,9 +407,16 @@ func targets() {
 		}
 		row("flood: records stay the same size", strings.TrimSuffix(desc, "; "), same)
 		g, n := results["Flood/wrong-password/guard"], results["Flood/wrong-password/no-guard"]
-		if g != nil && n != nil {
-			d := g["cpu-ms/req"] - n["cpu-ms/req"]
-			row("flood: what axes adds to a failed login < 0.05 ms CPU", fmt.Sprintf("%.3f ms (guard %.2f, none %.2f ms/req; bcrypt noise ±several ms — see BenchmarkDecision fail + middleware)", d, g["cpu-ms/req"], n["cpu-ms/req"]), d < 0.05)
+		// The CPU per bcrypt login varies by more than the target, so the
+		// verdict comes from the microbenchmarks: the adapter's login
+		// overhead plus the engine's failure.
+		mw, ok1 := get("Middleware/nethttp/login/axes/serial", "ns/op")
+		mb, ok2 := get("Middleware/nethttp/login/baseline/serial", "ns/op")
+		fl, ok3 := get("Decision/keys=1k/axes-memory/fail/serial", "ns/op")
+		if g != nil && n != nil && ok1 && ok2 && ok3 {
+			added := (mw - mb + fl) / 1e6
+			row("flood: what axes adds to a failed login < 0.05 ms CPU", fmt.Sprintf("%.4f ms by the microbenchmarks (adapter login + engine failure); wrk CPU/req with guard %.2f, without %.2f ms (difference %.3f ms, inside bcrypt's noise)",
+				added, g["cpu-ms/req"], n["cpu-ms/req"], g["cpu-ms/req"]-n["cpu-ms/req"]), added < 0.05)
 		}
 	}
 }
