@@ -258,6 +258,14 @@ func client(t testing.TB, ip string, conns int) *http.Client {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
+// oneShot is a client from a fresh address that keeps no connection
+// alive (so that it leaves no goroutine behind in the server).
+func oneShot(t testing.TB) *http.Client {
+	c := client(t, nextIP(), 1)
+	c.Transport.(*http.Transport).DisableKeepAlives = true
+	return c
+}
+
 // result is a response read whole.
 type result struct {
 	status int

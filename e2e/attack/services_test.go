@@ -168,7 +168,7 @@ func (p *pgServer) run(tool string, args ...string) ([]byte, error) {
 
 // start runs the cluster on p's port and data directory (again after stop).
 func (p *pgServer) start() error {
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off", p.port, p.dir)
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=on -c full_page_writes=off", p.port, p.dir)
 	out, err := p.run("pg_ctl", "-D", p.data, "-l", filepath.Join(p.dir, "server.log"), "-w", "-t", "30", "-o", opts, "start")
 	if err != nil {
 		b, _ := os.ReadFile(filepath.Join(p.dir, "server.log"))
