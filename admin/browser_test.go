@@ -1,19 +1,14 @@
 package admin_test
 
 import (
-	"bufio"
 	"context"
 	"io"
-	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,6 +18,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/goaxes/axes/internal/exampleapp"
 )
 
 // TestBrowser drives the admin page of the net/http example app in a real
@@ -37,17 +34,17 @@ func TestBrowser(t *testing.T) {
 		}
 		t.Skip("AXES_TEST_CHROMIUM is not set: no Chromium to test with")
 	}
-	base := startExample(t, "AXES_ADMIN_USERS=alice", "AXES_COOLOFF_TIME=30m", "AXES_ENABLE_ACCESS_FAILURE_LOG=true")
+	base := exampleapp.Start(t, exampleapp.Build(t, "nethttp", t.TempDir()), "AXES_ADMIN_USERS=alice", "AXES_COOLOFF_TIME=30m", "AXES_ENABLE_ACCESS_FAILURE_LOG=true").URL
 
 	// A client on 127.0.0.2 locks itself out; others fail less.
-	victim := clientFrom(t, "127.0.0.2")
+	victim := exampleapp.Client(t, "127.0.0.2")
 	for i, want := range []int{http.StatusUnauthorized, http.StatusUnauthorized, http.StatusTooManyRequests} {
 		assert.Equal(t, want, post(t, victim, base+"/login", "bob", "wrong"), "failure %d from 127.0.0.2", i+1)
 	}
-	assert.Equal(t, http.StatusUnauthorized, post(t, clientFrom(t, "127.0.0.3"), base+"/login", xss, "x"))
-	assert.Equal(t, http.StatusUnauthorized, post(t, clientFrom(t, "127.0.0.4"), base+"/login", "carol", "x"))
+	assert.Equal(t, http.StatusUnauthorized, post(t, exampleapp.Client(t, "127.0.0.3"), base+"/login", xss, "x"))
+	assert.Equal(t, http.StatusUnauthorized, post(t, exampleapp.Client(t, "127.0.0.4"), base+"/login", "carol", "x"))
 	for range 2 {
-		post(t, clientFrom(t, "127.0.0.5"), base+"/login", "alice", "letmein")
+		post(t, exampleapp.Client(t, "127.0.0.5"), base+"/login", "alice", "letmein")
 	}
 
 	ctx := browser(t, chromium)
@@ -150,7 +147,7 @@ func TestBrowser(t *testing.T) {
 		assert.Contains(t, text("body"), "CSRF token missing or invalid")
 
 		// The same with alice's session but no token at all, from Go.
-		admin := clientFrom(t, "127.0.0.1")
+		admin := exampleapp.Client(t, "127.0.0.1")
 		require.Equal(t, http.StatusSeeOther, post(t, admin, base+"/login", "alice", "wonderland"))
 		resp, err := admin.PostForm(base+"/admin/axes/reset", url.Values{"action": {"ip"}, "ip": {"127.0.0.2"}})
 		require.NoError(t, err)
@@ -207,72 +204,6 @@ func browser(t *testing.T, chromium string) context.Context {
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
 	require.NoError(t, chromedp.Do(ctx), "start Chromium")
 	return ctx
-}
-
-// startExample builds the net/http example and runs it on a free loopback
-// port with env; it returns the base URL.
-func startExample(t *testing.T, env ...string) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "example")
-	build := exec.Command("go", "build", "-o", bin, "./examples/nethttp")
-	build.Dir = ".."
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "go build ./examples/nethttp: %s", out)
-
-	cmd := exec.Command(bin)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AXES_") || strings.HasPrefix(kv, "AXES_TEST_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, append([]string{"ADDR=127.0.0.1:0"}, env...)...)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = io.Discard
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if s, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
-				lines <- s
-			}
-		}
-		_, _ = io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case base := <-lines:
-		return base
-	case <-time.After(30 * time.Second):
-		t.Fatal("the example app did not say where it listens")
-		return ""
-	}
-}
-
-// clientFrom returns an HTTP client whose connections come from the
-// loopback address ip (a client of its own to the app), with a cookie jar
-// and no redirects followed.
-func clientFrom(t *testing.T, ip string) *http.Client {
-	t.Helper()
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 5 * time.Second}
-	jar, _ := cookiejar.New(nil)
-	return &http.Client{
-		Transport:     &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true},
-		Jar:           jar,
-		Timeout:       10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
 }
 
 // post posts the login form and returns the status.

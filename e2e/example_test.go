@@ -4,24 +4,16 @@
 package e2e_test
 
 import (
-	"bufio"
-	"context"
 	"io"
-	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime/debug"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/goaxes/axes/internal/exampleapp"
 )
 
 var frameworks = []string{"nethttp", "gin", "echo", "fiber"}
@@ -124,88 +116,13 @@ func missingFieldNotCounted(t *testing.T, base string) {
 	assert.Contains(t, body, "2 attempts left")
 }
 
-// build compiles an example with the build tags this test was built with.
-func build(t *testing.T, fw, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, fw)
-	args := []string{"build", "-o", bin}
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range info.Settings {
-			if s.Key == "-tags" && s.Value != "" {
-				args = append(args, "-tags", s.Value)
-			}
-		}
-	}
-	cmd := exec.Command("go", append(args, "./examples/"+fw)...)
-	cmd.Dir = ".."
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go build ./examples/%s: %s", fw, out)
-	return bin
-}
+func build(t *testing.T, fw, dir string) string { return exampleapp.Build(t, fw, dir) }
 
-// start runs an example on a free port with the given settings (and no
-// other AXES_* from the environment), and stops it with SIGTERM when the
-// test ends. It returns the base URL the app printed.
 func start(t *testing.T, bin string, env ...string) string {
-	t.Helper()
-	cmd := exec.Command(bin)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AXES_") && !strings.HasPrefix(kv, "ADDR=") && !strings.HasPrefix(kv, "DEMO_USERS=") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, append([]string{"ADDR=127.0.0.1:0"}, env...)...)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	require.NoError(t, cmd.Start())
-	exited := make(chan error, 1)
-	urls := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if u, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
-				urls <- u
-			}
-		}
-		exited <- cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-exited:
-			assert.NoError(t, err, "the app exits cleanly on SIGTERM; stderr:\n%s", stderr.String())
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Errorf("the app did not stop within 10s of SIGTERM")
-		}
-	})
-	select {
-	case u := <-urls:
-		return u
-	case err := <-exited:
-		t.Fatalf("the app exited before listening: %v\n%s", err, stderr.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("the app printed no address within 30s\n%s", stderr.String())
-	}
-	return ""
+	return exampleapp.Start(t, bin, env...).URL
 }
 
-// client is a client that connects from the loopback address ip, keeps
-// cookies and does not follow redirects.
-func client(t *testing.T, ip string) *http.Client {
-	t.Helper()
-	jar, err := cookiejar.New(nil)
-	require.NoError(t, err)
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 5 * time.Second}
-	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-		return d.DialContext(ctx, network, addr)
-	}}
-	t.Cleanup(tr.CloseIdleConnections)
-	return &http.Client{Jar: jar, Transport: tr, Timeout: 10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-}
+func client(t *testing.T, ip string) *http.Client { return exampleapp.Client(t, ip) }
 
 type payload struct {
 	contentType, body string
