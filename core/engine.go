@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // ErrStoreUnavailable wraps store failures reported in a Decision.
@@ -24,6 +26,7 @@ type Engine struct {
 	store     Store
 	records   RecordStore // nil when the store keeps no records
 	isMemory  bool
+	mem       *MemoryStore // the store, when it is the memory store: called directly
 	resolver  *IPResolver
 	whitelist []netip.Prefix
 	blacklist []netip.Prefix
@@ -125,7 +128,7 @@ func New(cfg Config) (*Engine, error) {
 	if e.store == nil {
 		e.store = NewMemoryStore(MemoryOptions{})
 	}
-	_, e.isMemory = e.store.(*MemoryStore)
+	e.mem, e.isMemory = e.store.(*MemoryStore)
 	e.records, _ = e.store.(RecordStore)
 	if e.clock == nil {
 		e.clock = CoarseNow
@@ -181,9 +184,21 @@ type prepared struct {
 	ip      netip.Addr
 	ipKnown bool
 	policy  Policy
-	keys    []Key
-	keyBuf  [3]Key
-	outcome Outcome // Allowed, or a refusal/exemption decided before the store
+	params  []Combination // the lockout parameters that apply (Allowed)
+	keys    []Key         // filled by keysFor, outside prepare
+	outcome Outcome       // Allowed, or a refusal/exemption decided before the store
+}
+
+// keyIDBytes is the room for the key IDs of one request kept inline (in an
+// Attempt, or on the stack for Status); longer IDs are allocated.
+const keyIDBytes = 128
+
+// keyScratch holds the keys of one request and their IDs. Keys built in it
+// alias ids, which is never written again once they are built; only the
+// memory store sees them, and it copies any ID it keeps.
+type keyScratch struct {
+	buf [3]Key
+	ids [keyIDBytes]byte
 }
 
 func (e *Engine) prepare(r *Request, p *prepared) {
@@ -198,15 +213,18 @@ func (e *Engine) prepare(r *Request, p *prepared) {
 	} else {
 		p.facts.Username = CanonicalUsername(r.Username)
 	}
+	given := ""
 	if e.cfg.ClientIPFunc != nil {
-		if a, err := netip.ParseAddr(strings.TrimSpace(e.cfg.ClientIPFunc(r))); err == nil {
+		given = strings.TrimSpace(e.cfg.ClientIPFunc(r))
+		if a, err := netip.ParseAddr(given); err == nil {
 			p.ip, p.ipKnown = a.Unmap(), true
 		}
 	} else {
 		p.ip, p.ipKnown = e.resolver.Resolve(r.RemoteAddr, r.Header)
+		given = peerHost(r.RemoteAddr)
 	}
 	if p.ipKnown {
-		p.facts.IP = p.ip.String()
+		p.facts.IP = ipString(p.ip, given)
 	}
 	switch {
 	case !e.cfg.Enabled:
@@ -238,19 +256,174 @@ func (e *Engine) prepare(r *Request, p *prepared) {
 			params = ps
 		}
 	}
-	ipKey := ""
+	p.params = params
+}
+
+// peerHost returns the host part of a socket peer ("h:port", "[h]:port"),
+// or s itself; only a candidate for ipString, which checks it.
+func peerHost(s string) string {
+	if len(s) > 0 && s[0] == '[' {
+		if i := strings.IndexByte(s, ']'); i > 0 {
+			return s[1:i]
+		}
+		return s
+	}
+	if i := strings.IndexByte(s, ':'); i >= 0 && strings.IndexByte(s[i+1:], ':') < 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// ipString returns a.String(), reusing given when it already spells a so
+// (the common case: the peer's own canonical address), without allocating.
+func ipString(a netip.Addr, given string) string {
+	var b [64]byte
+	if t := a.AppendTo(b[:0]); string(t) == given {
+		return given
+	}
+	return a.String()
+}
+
+// keysFor returns the lockout keys of p (Allowed) appended to dst. With
+// ids, the IDs (and an IPv6 key form) are written there when they fit and
+// the keys' strings alias it: only for the memory store, which copies any
+// ID it keeps. Without ids, or when they do not fit, they are allocated.
+func (e *Engine) keysFor(p *prepared, dst []Key, ids []byte) []Key {
+	if p.outcome != Allowed {
+		return dst
+	}
+	if ids != nil && idsFit(p, len(ids)) {
+		return e.keysInline(p, dst, ids)
+	}
+	ipKey := p.facts.IP
 	if p.ip.Is6() {
 		ipKey = e.resolver.KeyForm(p.ip)
-	} else {
-		ipKey = p.facts.IP
 	}
-	p.keys = p.keyBuf[:0]
-	for _, c := range params {
+	for _, c := range p.params {
 		if c.Has(ParamUsername) && p.facts.Username == "" {
 			continue // as django-axes: no username, no username counter
 		}
-		p.keys = append(p.keys, NewKey(c, ipKey, p.facts.Username, p.facts.UserAgent))
+		dst = append(dst, NewKey(c, ipKey, p.facts.Username, p.facts.UserAgent))
 	}
+	return dst
+}
+
+// keysInline is keysFor writing within dst's capacity and into ids, which
+// the caller checked are large enough.
+func (e *Engine) keysInline(p *prepared, dst []Key, ids []byte) []Key {
+	var l idLayout
+	e.layoutIDs(p, ids, &l)
+	ipKey := p.facts.IP
+	if l.ipEnd > 0 {
+		ipKey = unsafe.String(&ids[0], l.ipEnd)
+	}
+	start := l.ipEnd
+	for i := range l.n {
+		c := l.params[i]
+		k := Key{Params: c, ID: unsafe.String(&ids[start], l.ends[i]-start)}
+		if c.Has(ParamIPAddress) {
+			k.IP = ipKey
+		}
+		if c.Has(ParamUsername) {
+			k.Username = p.facts.Username
+		}
+		if c.Has(ParamUserAgent) {
+			k.UserAgent = p.facts.UserAgent
+		}
+		start = l.ends[i]
+		dst = append(dst, k)
+	}
+	return dst
+}
+
+// idLayout says where layoutIDs wrote: an IPv6 key form in ids[:ipEnd]
+// (ipEnd 0: none, the IP is Facts.IP), then key i's ID up to ends[i].
+type idLayout struct {
+	n      int
+	ipEnd  int
+	ends   [3]int
+	params [3]Combination
+}
+
+// layoutIDs writes p's key IDs into ids, which idsFit checked, recording
+// where in l. It stores no pointer: its buffer may stay on the stack.
+func (e *Engine) layoutIDs(p *prepared, ids []byte, l *idLayout) {
+	var ipKey []byte
+	if p.ip.Is6() {
+		ipKey = appendKeyForm(ids[:0], p.ip, e.resolver)
+		l.ipEnd = len(ipKey)
+	}
+	b := ids[:l.ipEnd]
+	for _, c := range p.params {
+		if c.Has(ParamUsername) && p.facts.Username == "" {
+			continue // as django-axes: no username, no username counter
+		}
+		b = append(b, "v1"...)
+		if c.Has(ParamIPAddress) {
+			if ipKey != nil {
+				b = appendFieldBytes(b, 'i', ipKey)
+			} else {
+				b = appendField(b, 'i', p.facts.IP)
+			}
+		}
+		if c.Has(ParamUsername) {
+			b = appendField(b, 'u', p.facts.Username)
+		}
+		if c.Has(ParamUserAgent) {
+			b = appendField(b, 'a', p.facts.UserAgent)
+		}
+		l.ends[l.n] = len(b)
+		l.params[l.n] = c
+		l.n++
+	}
+}
+
+// idsFit reports whether p's key IDs fit in n bytes (an upper bound).
+func idsFit(p *prepared, n int) bool {
+	if len(p.params) > 3 {
+		return false
+	}
+	need := 0
+	for _, c := range p.params {
+		need += 3
+		if c.Has(ParamIPAddress) {
+			need += 8 + 2*len("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128")
+		}
+		if c.Has(ParamUsername) {
+			need += 8 + len(p.facts.Username)
+		}
+		if c.Has(ParamUserAgent) {
+			need += 8 + len(p.facts.UserAgent)
+		}
+	}
+	return need <= n
+}
+
+func appendFieldBytes(b []byte, tag byte, v []byte) []byte {
+	b = append(b, '|', tag)
+	b = strconv.AppendInt(b, int64(len(v)), 10)
+	b = append(b, ':')
+	return append(b, v...)
+}
+
+// appendKeyForm appends r.KeyForm(a) to b.
+func appendKeyForm(b []byte, a netip.Addr, r *IPResolver) []byte {
+	if !a.IsValid() {
+		return b
+	}
+	a = a.WithZone("").Unmap()
+	bits := 64
+	if r != nil {
+		bits = r.v6Prefix
+	}
+	if a.Is4() || bits >= 128 {
+		return a.AppendTo(b)
+	}
+	p, err := a.Prefix(bits)
+	if err != nil {
+		return a.AppendTo(b)
+	}
+	return p.AppendTo(b)
 }
 
 func (e *Engine) policy(f Facts) Policy {
@@ -314,6 +487,7 @@ type Attempt struct {
 	p        prepared
 	d        Decision
 	counters [3]Counter
+	ks       keyScratch
 	pending  bool // counted in advance by Begin, not yet reported
 	reported bool
 }
@@ -329,6 +503,11 @@ func (e *Engine) Begin(ctx context.Context, r *Request) *Attempt {
 	now := e.clock()
 	e.prepare(r, &a.p)
 	p := &a.p
+	if e.mem != nil {
+		p.keys = e.keysFor(p, a.ks.buf[:0], a.ks.ids[:])
+	} else {
+		p.keys = e.keysFor(p, a.ks.buf[:0], nil)
+	}
 	switch p.outcome {
 	case Exempt:
 		a.d = Decision{Outcome: Exempt, Now: now, Username: p.facts.Username, IP: p.facts.IP}
@@ -343,9 +522,15 @@ func (e *Engine) Begin(ctx context.Context, r *Request) *Attempt {
 		return a
 	}
 	out := a.counters[:len(p.keys)]
-	sctx, cancel := e.storeCtx(ctx)
-	locked, err := e.store.Hit(sctx, p.keys, now, p.policy, out)
-	cancel()
+	var locked bool
+	var err error
+	if e.mem != nil {
+		locked, err = e.mem.Hit(orBackground(ctx), p.keys, now, p.policy, out)
+	} else {
+		sctx, cancel := e.storeCtx(ctx)
+		locked, err = e.store.Hit(sctx, p.keys, now, p.policy, out)
+		cancel()
+	}
 	if err != nil {
 		a.d = e.storeFailed(ctx, p, now, "hit", err)
 		return a
@@ -542,6 +727,7 @@ func (e *Engine) ReportSuccess(ctx context.Context, r *Request) {
 	if p.outcome != Allowed && p.outcome != Exempt {
 		return
 	}
+	p.keys = e.keysFor(&p, nil, nil)
 	e.succeed(ctx, &p, now, false)
 }
 
@@ -566,21 +752,54 @@ func (e *Engine) ReportLogout(ctx context.Context, r *Request) {
 
 // Status returns the decision a request would get now, changing nothing.
 func (e *Engine) Status(ctx context.Context, r *Request) Decision {
+	if e.mem == nil {
+		return e.statusStore(ctx, r)
+	}
+	// The memory store, called directly: nothing here escapes to the heap.
 	var p prepared
 	now := e.clock()
 	e.prepare(r, &p)
+	if p.outcome != Allowed || !idsFit(&p, keyIDBytes) {
+		if p.outcome == Allowed {
+			return e.statusStore(ctx, r) // IDs too long for the stack buffer
+		}
+		return Decision{Outcome: p.outcome, Now: now, Username: p.facts.Username, IP: p.facts.IP, Limit: p.policy.Limit}
+	}
+	var ids [keyIDBytes]byte
+	var l idLayout
+	e.layoutIDs(&p, ids[:], &l)
+	if l.n == 0 {
+		return Decision{Outcome: p.outcome, Now: now, Username: p.facts.Username, IP: p.facts.IP, Limit: p.policy.Limit}
+	}
+	var buf [3]Counter
+	out := buf[:l.n]
+	if err := e.mem.peekIDs(orBackground(ctx), ids[:], l.ipEnd, l.ends[:l.n], now, &p.policy, out); err != nil {
+		return e.storeFailed(ctx, &p, now, "peek", err)
+	}
+	return p.status(now, out)
+}
+
+func (e *Engine) statusStore(ctx context.Context, r *Request) Decision {
+	var p prepared
+	now := e.clock()
+	e.prepare(r, &p)
+	p.keys = e.keysFor(&p, nil, nil)
 	base := Decision{Outcome: p.outcome, Now: now, Username: p.facts.Username, IP: p.facts.IP, Limit: p.policy.Limit}
 	if p.outcome != Allowed || len(p.keys) == 0 {
 		return base
 	}
-	var buf [3]Counter
-	out := buf[:len(p.keys)]
+	out := make([]Counter, len(p.keys))
 	sctx, cancel := e.storeCtx(ctx)
 	err := e.store.Peek(sctx, p.keys, now, p.policy, out)
 	cancel()
 	if err != nil {
 		return e.storeFailed(ctx, &p, now, "peek", err)
 	}
+	return p.status(now, out)
+}
+
+// status is the decision of Status from the counters read.
+func (p *prepared) status(now time.Time, out []Counter) Decision {
 	locked := false
 	for _, c := range out {
 		if p.policy.Locked(c, now) {
@@ -593,6 +812,13 @@ func (e *Engine) Status(ctx context.Context, r *Request) Decision {
 	d := p.decide(now, Allowed, out)
 	d.LockedUntil = time.Time{}
 	return d
+}
+
+func orBackground(ctx context.Context) context.Context {
+	if ctx == nil {
+		return context.Background()
+	}
+	return ctx
 }
 
 // Reset removes counters and attempt records that match f (the zero Filter:

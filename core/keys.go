@@ -1,6 +1,9 @@
 package core
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // Key names one lockout counter: one alternative of the lockout parameters
 // filled with the request's values. Its ID is an injective encoding: typed,
@@ -69,4 +72,44 @@ func (k Key) Matches(f Filter) bool {
 	ipOK := ipSet && k.Params.Has(ParamIPAddress) && k.IP == f.IPKey()
 	userOK := userSet && k.Params.Has(ParamUsername) && k.Username == f.Username
 	return f.combine(ipSet, userSet, ipOK, userOK)
+}
+
+// parseKeyID decodes an ID that NewKey built (the memory store keeps only
+// IDs). It reports false for an ID in another format.
+func parseKeyID(id string) (Key, bool) {
+	k := Key{ID: id}
+	s, ok := strings.CutPrefix(id, "v1")
+	if !ok {
+		return k, false
+	}
+	for s != "" {
+		if len(s) < 4 || s[0] != '|' {
+			return k, false
+		}
+		tag := s[1]
+		n, rest, ok := strings.Cut(s[2:], ":")
+		if !ok {
+			return k, false
+		}
+		l, err := strconv.Atoi(n)
+		if err != nil || l < 0 || l > len(rest) {
+			return k, false
+		}
+		v := rest[:l]
+		s = rest[l:]
+		switch tag {
+		case 'i':
+			k.Params |= ParamIPAddress
+			k.IP = v
+		case 'u':
+			k.Params |= ParamUsername
+			k.Username = v
+		case 'a':
+			k.Params |= ParamUserAgent
+			k.UserAgent = v
+		default:
+			return k, false
+		}
+	}
+	return k, true
 }

@@ -134,8 +134,8 @@ type memEntry struct {
 	failures int
 	last     int64 // unix nanoseconds
 	limit    int
-	ttl      int64 // cool-off in force, nanoseconds; 0 forever
-	key      Key
+	ttl      int64  // cool-off in force, nanoseconds; 0 forever
+	id       string // Key.ID; Reset decodes the key from it
 }
 
 func (e *memEntry) counter() Counter {
@@ -189,12 +189,26 @@ func (sh *memShard) read(id string, now time.Time, p *Policy) (Counter, int32) {
 	return c, i
 }
 
+// readBytes is read for an ID held in bytes.
+func (sh *memShard) readBytes(id []byte, now time.Time, p *Policy) Counter {
+	i, ok := sh.index[string(id)]
+	if !ok {
+		return Counter{}
+	}
+	c := sh.entries[i].counter()
+	if p.Expired(c, now) {
+		sh.remove(i)
+		return Counter{}
+	}
+	return c
+}
+
 func (sh *memShard) remove(i int32) {
 	last := int32(len(sh.entries) - 1)
-	delete(sh.index, sh.entries[i].key.ID)
+	delete(sh.index, sh.entries[i].id)
 	if i != last {
 		sh.entries[i] = sh.entries[last]
-		sh.index[sh.entries[i].key.ID] = i
+		sh.index[sh.entries[i].id] = i
 	}
 	sh.entries[last] = memEntry{}
 	sh.entries = sh.entries[:last]
@@ -208,9 +222,11 @@ func (sh *memShard) write(k *Key, i int32, failures int, now int64, p *Policy, k
 		if len(sh.entries) >= sh.cap && !sh.evict(now, keys) {
 			return false
 		}
+		// The ID is copied: the engine's keys may alias its own buffers.
+		id := strings.Clone(k.ID)
 		i = int32(len(sh.entries))
-		sh.entries = append(sh.entries, memEntry{key: *k})
-		sh.index[k.ID] = i
+		sh.entries = append(sh.entries, memEntry{id: id})
+		sh.index[id] = i
 	}
 	e := &sh.entries[i]
 	e.failures = failures
@@ -240,7 +256,7 @@ func (sh *memShard) evict(now int64, keys []Key) bool {
 		}
 		i := int32(sh.rand() % uint64(len(sh.entries)))
 		e := &sh.entries[i]
-		if inKeys(e.key.ID, keys) {
+		if inKeys(e.id, keys) {
 			continue
 		}
 		if e.expiredAt(now) {
@@ -259,7 +275,7 @@ func (sh *memShard) evict(now int64, keys []Key) bool {
 	// do not skip entries), else evict the oldest unlocked one.
 	freed := false
 	for i := int32(len(sh.entries) - 1); i >= 0; i-- {
-		if e := &sh.entries[i]; e.expiredAt(now) && !inKeys(e.key.ID, keys) {
+		if e := &sh.entries[i]; e.expiredAt(now) && !inKeys(e.id, keys) {
 			sh.remove(i)
 			freed = true
 		}
@@ -271,7 +287,7 @@ func (sh *memShard) evict(now int64, keys []Key) bool {
 	for i := range sh.entries {
 		e := &sh.entries[i]
 		switch {
-		case inKeys(e.key.ID, keys):
+		case inKeys(e.id, keys):
 		case !e.lockedAt(now):
 			if victim < 0 || e.last < sh.entries[victim].last {
 				victim = int32(i)
@@ -486,6 +502,54 @@ func (s *MemoryStore) Peek(ctx context.Context, keys []Key, now time.Time, p Pol
 	return nil
 }
 
+// peekIDs is Peek for the engine's Status: the key IDs are ids[start:ends[0]],
+// ids[ends[0]:ends[1]], ... (a buffer that may live on the caller's stack).
+func (s *MemoryStore) peekIDs(ctx context.Context, ids []byte, start int, ends []int, now time.Time, p *Policy, out []Counter) error {
+	if ctx.Err() != nil {
+		return memErr(ctx)
+	}
+	if len(ends) == 1 {
+		id := ids[start:ends[0]]
+		sh := &s.shards[maphash.Bytes(s.seed, id)&s.mask]
+		sh.mu.Lock()
+		out[0] = sh.readBytes(id, now, p)
+		sh.mu.Unlock()
+		return nil
+	}
+	// Lock the distinct shards in ascending order, as lockKeys does.
+	first := start
+	var of [3]uint8
+	var idx [3]uint8
+	n := 0
+	for i, end := range ends {
+		x := uint8(maphash.Bytes(s.seed, ids[start:end]) & s.mask)
+		start = end
+		of[i] = x
+		j := n
+		for j > 0 && idx[j-1] > x {
+			j--
+		}
+		if j > 0 && idx[j-1] == x {
+			continue
+		}
+		copy(idx[j+1:n+1], idx[j:n])
+		idx[j] = x
+		n++
+	}
+	for _, x := range idx[:n] {
+		s.shards[x].mu.Lock()
+	}
+	start = first
+	for i, end := range ends {
+		out[i] = s.shards[of[i]].readBytes(ids[start:end], now, p)
+		start = end
+	}
+	for _, x := range idx[:n] {
+		s.shards[x].mu.Unlock()
+	}
+	return nil
+}
+
 // Clear implements Store.
 func (s *MemoryStore) Clear(ctx context.Context, keys []Key) error {
 	if ctx.Err() != nil {
@@ -518,7 +582,7 @@ func (s *MemoryStore) Reset(ctx context.Context, f Filter) (int, error) {
 		sh := &s.shards[i]
 		sh.mu.Lock()
 		for j := int32(len(sh.entries) - 1); j >= 0; j-- {
-			if sh.entries[j].key.Matches(f) {
+			if k, ok := parseKeyID(sh.entries[j].id); ok && k.Matches(f) {
 				sh.remove(j)
 				counters++
 			}
