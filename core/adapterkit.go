@@ -3,8 +3,10 @@ package core
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 )
@@ -255,4 +257,55 @@ func WriteResponse(w http.ResponseWriter, r *Response) {
 	h.Set("Content-Length", strconv.Itoa(len(r.Body)))
 	w.WriteHeader(r.Status)
 	_, _ = w.Write(r.Body)
+}
+
+// DeferCredentials reports whether an adapter may begin the attempt of a
+// request before reading its body for the username (then SetCredentials
+// once it is allowed): nothing that runs before the login handler would see
+// the username. That holds when no lockout parameter names the username, no
+// function of the configuration sees the request, no EventHandler is set,
+// the refusal would not be JSON, a template or a redirect (which name the
+// username), and no log line that names it is enabled. A refused request's
+// body is then never read.
+func (e *Engine) DeferCredentials(ctx context.Context, h Header) bool {
+	c := &e.cfg
+	if !e.deferOK || WantsJSON(h) {
+		return false
+	}
+	if c.Verbose && (e.log.Enabled(orBackground(ctx), slog.LevelInfo) || e.log.Enabled(orBackground(ctx), slog.LevelError)) {
+		return false
+	}
+	return true
+}
+
+// deferrable is the static part of DeferCredentials.
+func (e *Engine) deferrable() bool {
+	c := &e.cfg
+	if c.UsernameFunc != nil || c.ClientIPFunc != nil || c.WhitelistFunc != nil || c.FailureLimitFunc != nil ||
+		c.CoolOffFunc != nil || c.LockoutParametersFunc != nil || c.LockoutResponseFunc != nil ||
+		c.LockoutTemplate != nil || c.LockoutURL != "" || c.Events != nil {
+		return false
+	}
+	for _, p := range c.LockoutParameters {
+		if p.Has(ParamUsername) {
+			return false
+		}
+	}
+	return true
+}
+
+// SetCredentials gives a login begun before its body was read
+// (DeferCredentials) the username and fields read from it, as if the
+// request had carried them when it began.
+func (l *Login) SetCredentials(username string, form url.Values) {
+	l.Request.Username, l.Request.Form = username, form
+	a := l.Attempt
+	if a == nil {
+		return
+	}
+	u := CanonicalUsername(username)
+	a.p.facts.Username = u
+	if a.d.Username == "" {
+		a.d.Username = u
+	}
 }

@@ -27,6 +27,7 @@ type Engine struct {
 	records   RecordStore // nil when the store keeps no records
 	isMemory  bool
 	mem       *MemoryStore // the store, when it is the memory store: called directly
+	deferOK   bool         // the static part of DeferCredentials
 	resolver  *IPResolver
 	whitelist []netip.Prefix
 	blacklist []netip.Prefix
@@ -136,6 +137,7 @@ func New(cfg Config) (*Engine, error) {
 	if e.log == nil {
 		e.log = slog.Default()
 	}
+	e.deferOK = e.deferrable()
 	return e, nil
 }
 

@@ -9,6 +9,7 @@ package axeshttp
 import (
 	"context"
 	"net/http"
+	"net/url"
 
 	"github.com/goaxes/axes/core"
 )
@@ -53,10 +54,24 @@ func Dispatch(e *core.Engine, h http.Handler) http.Handler {
 
 func serve(e *core.Engine, outcome func(int) core.Result, next http.Handler, w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	l := e.BeginLogin(ctx, request(e, r))
-	if resp := l.Refusal(); resp != nil {
-		core.WriteResponse(w, resp)
-		return
+	var l *core.Login
+	if e.DeferCredentials(ctx, r.Header) {
+		// Nothing before the handler needs the username: a refused
+		// request's body is never read.
+		l = e.BeginLogin(ctx, &core.Request{RemoteAddr: r.RemoteAddr, Header: r.Header, Method: r.Method,
+			Path: r.URL.Path, RawQuery: r.URL.RawQuery})
+		if resp := l.Refusal(); resp != nil {
+			core.WriteResponse(w, resp)
+			return
+		}
+		user, form := credentials(e, r)
+		l.SetCredentials(user, form)
+	} else {
+		l = e.BeginLogin(ctx, request(e, r))
+		if resp := l.Refusal(); resp != nil {
+			core.WriteResponse(w, resp)
+			return
+		}
 	}
 	buf := core.NewResponseBuffer(w)
 	next.ServeHTTP(buf, r.WithContext(context.WithValue(ctx, loginKey{}, l)))
@@ -71,13 +86,20 @@ func serve(e *core.Engine, outcome func(int) core.Result, next http.Handler, w h
 // header: core resolves those), and the username from the body, which stays
 // whole for the handler.
 func request(e *core.Engine, r *http.Request) *core.Request {
+	user, form := credentials(e, r)
+	return &core.Request{RemoteAddr: r.RemoteAddr, Header: r.Header, Method: r.Method,
+		Path: r.URL.Path, RawQuery: r.URL.RawQuery, Username: user, Form: form}
+}
+
+// credentials reads the username and fields from r's body, which stays
+// whole for the handler.
+func credentials(e *core.Engine, r *http.Request) (string, url.Values) {
 	user, form, body := e.ReadCredentials(r.Header.Get("Content-Type"), r.Body)
 	r.Body = body
 	if user == "" && r.PostForm != nil {
 		user = r.PostForm.Get(e.Config().UsernameFormField)
 	}
-	return &core.Request{RemoteAddr: r.RemoteAddr, Header: r.Header, Method: r.Method,
-		Path: r.URL.Path, RawQuery: r.URL.RawQuery, Username: user, Form: form}
+	return user, form
 }
 
 // login returns the attempt that Middleware or Dispatch began for r, or a
