@@ -11,6 +11,7 @@ package main
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
@@ -28,7 +29,9 @@ func main() {
 
 func routes(d *demo.Demo) *fiber.App {
 	e := d.Engine
-	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app := fiber.New(fiber.Config{DisableStartupMessage: true,
+		// Slow clients are cut off: a login page never needs long.
+		ReadTimeout: 5 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second})
 
 	app.Get("/", func(c *fiber.Ctx) error {
 		return html(c, http.StatusOK, d.HomeHTML(d.User(c.Cookies(demo.SessionCookie))))

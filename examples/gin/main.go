@@ -9,6 +9,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -57,7 +58,7 @@ func routes(d *demo.Demo) http.Handler {
 
 	// The JSON login of django-axes' docs, reporting for itself.
 	r.POST("/api/login", func(c *gin.Context) {
-		body, _ := c.GetRawData()
+		body, _ := io.ReadAll(io.LimitReader(c.Request.Body, 1<<20))
 		user, pass, err := d.ReadJSONLogin(body)
 		switch {
 		case err != nil:

@@ -84,3 +84,11 @@ func redact(s string) string {
 	}
 	return s
 }
+
+// Redact returns s with any password replaced, for logs.
+func Redact(s string) string {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return redact(s)
+}

@@ -62,3 +62,15 @@ func TestOpenUnreachable(t *testing.T) {
 		assert.NotContains(t, err.Error(), "hunter2")
 	}
 }
+
+func TestRedact(t *testing.T) {
+	for in, want := range map[string]string{
+		"redis://:hunter2@127.0.0.1:6379/0": "redis://:xxxxx@127.0.0.1:6379/0",
+		"postgres://axes:hunter2@db/axes":   "postgres://axes:xxxxx@db/axes",
+		"sqlite:/var/lib/axes.db":           "sqlite:/var/lib/axes.db",
+		"memory":                            "memory",
+		"%%%://user:hunter2@host":           "%%%://xxxxx@host",
+	} {
+		assert.Equal(t, want, storeurl.Redact(in), "Redact(%q)", in)
+	}
+}

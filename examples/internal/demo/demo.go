@@ -70,8 +70,9 @@ func New(framework string) (*Demo, error) {
 	d.storeName = env("AXES_STORE", "memory")
 	store, closer, err := storeurl.Open(context.Background(), d.storeName)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("AXES_STORE: %w", err)
 	}
+	d.storeName = storeurl.Redact(d.storeName)
 	cfg.Store, d.store = store, closer
 	// Prometheus metrics: events counted, store operations timed.
 	d.metrics = prometheus.NewRegistry()
@@ -217,14 +218,16 @@ func (d *Demo) Serve(serve func(net.Listener) error, shutdown func(context.Conte
 	if err := startDebug(); err != nil {
 		return err
 	}
+	// Signals are caught before the address is announced, so that a SIGTERM
+	// right after start-up is a graceful stop too.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	cfg := d.Engine.Config()
 	d.Engine.LogStartup(context.Background()) // "axes: BEGIN version …, blocking by ip_address" and warnings
 	fmt.Printf("listening on http://%s\n", ln.Addr())
 	slog.Info("axes demo", "framework", d.framework, "addr", ln.Addr().String(), "store", d.storeName,
 		"failure_limit", cfg.FailureLimit, "cooloff", cfg.CoolOff.String(),
 		"lockout_parameters", core.FormatLockoutParameters(cfg.LockoutParameters), "username_field", d.UserField)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- serve(ln) }()
 	select {
@@ -246,7 +249,9 @@ func (d *Demo) Serve(serve func(net.Listener) error, shutdown func(context.Conte
 
 // ListenHTTP serves h with net/http (net/http, gin and echo apps).
 func (d *Demo) ListenHTTP(h http.Handler) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	// Slow clients are cut off, headers and bodies alike (slowloris).
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 5 * time.Second,
+		WriteTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second}
 	return d.Serve(srv.Serve, srv.Shutdown)
 }
 
