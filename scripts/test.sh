@@ -20,6 +20,8 @@ if [ -n "$bad" ]; then
 	echo "gofmt would change: $bad" >&2
 	exit 1
 fi
+echo "== go.mod tidy"
+go mod tidy -diff
 echo "== go vet"
 go vet ./...
 echo "== core imports no framework, driver or metrics library"
