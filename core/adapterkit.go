@@ -254,7 +254,7 @@ func WriteResponse(w http.ResponseWriter, r *Response) {
 	for k, v := range r.Header {
 		h[k] = v
 	}
-	h.Set("Content-Length", strconv.Itoa(len(r.Body)))
+	h["Content-Length"] = []string{strconv.Itoa(len(r.Body))}
 	w.WriteHeader(r.Status)
 	_, _ = w.Write(r.Body)
 }

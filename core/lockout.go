@@ -68,12 +68,14 @@ func (e *Engine) Response(f Facts, d Decision) *Response {
 		msg = e.cfg.CoolOffMessage
 	}
 	lc := LockoutContext{FailureLimit: d.Limit, FailureCount: d.Failures, Username: d.Username, RetryAfter: retry, Error: msg}
-	if d.CoolOff > 0 {
-		lc.CoolOffTime = ISODuration(d.CoolOff)
-	}
+	own := true // resp built here: no Retry-After yet
 	switch {
 	case resp != nil:
+		own = false
 	case WantsJSON(h):
+		if d.CoolOff > 0 {
+			lc.CoolOffTime = ISODuration(d.CoolOff)
+		}
 		body, _ := json.Marshal(lc)
 		resp = &Response{Status: e.cfg.HTTPResponseCode, Header: http.Header{}, Body: body}
 		resp.Header.Set("Content-Type", "application/json")
@@ -81,6 +83,9 @@ func (e *Engine) Response(f Facts, d Decision) *Response {
 		resp.Header.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
 		resp.Header.Set("Access-Control-Allow-Headers", "Origin, Content-Type, Accept, Authorization, x-requested-with")
 	case e.cfg.LockoutTemplate != nil:
+		if d.CoolOff > 0 {
+			lc.CoolOffTime = ISODuration(d.CoolOff)
+		}
 		var buf bytes.Buffer
 		if err := e.cfg.LockoutTemplate.Execute(&buf, lc); err != nil {
 			e.log.Error("axes: lockout template failed", "error", err.Error())
@@ -102,16 +107,14 @@ func (e *Engine) Response(f Facts, d Decision) *Response {
 	if resp.Header == nil {
 		resp.Header = http.Header{}
 	}
-	if retry > 0 && resp.Header.Get("Retry-After") == "" {
-		resp.Header.Set("Retry-After", strconv.Itoa(retry))
+	if retry > 0 && (own || resp.Header.Get("Retry-After") == "") {
+		resp.Header["Retry-After"] = []string{strconv.Itoa(retry)}
 	}
 	return resp
 }
 
 func (e *Engine) plain(status int, msg string) *Response {
-	r := &Response{Status: status, Header: http.Header{}, Body: []byte(msg)}
-	r.Header.Set("Content-Type", "text/plain; charset=utf-8")
-	return r
+	return &Response{Status: status, Header: http.Header{"Content-Type": {"text/plain; charset=utf-8"}}, Body: []byte(msg)}
 }
 
 func (e *Engine) simple(h Header, status int, msg string, retry int) *Response {
