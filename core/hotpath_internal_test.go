@@ -1,0 +1,57 @@
+package core
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"testing"
+)
+
+// The memory store keeps only key IDs and decodes them for Reset.
+func TestParseKeyIDRoundTrip(t *testing.T) {
+	for _, k := range []Key{
+		NewKey(ParamIPAddress, "10.0.0.1", "", ""),
+		NewKey(ParamUsername, "", "a|u3:b", ""),
+		NewKey(ParamIPAddress|ParamUsername|ParamUserAgent, "2001:db8::/64", "bob", "curl/8 |i2:x"),
+		NewKey(ParamUserAgent, "", "", ""),
+	} {
+		got, ok := parseKeyID(k.ID)
+		if !ok || got != k {
+			t.Errorf("parseKeyID(%q) = %+v, %v; want %+v", k.ID, got, ok, k)
+		}
+	}
+	if _, ok := parseKeyID("x"); ok {
+		t.Error("parseKeyID accepted a foreign ID")
+	}
+}
+
+// ipString reuses the given spelling only when it is the canonical one.
+func TestIPStringReuse(t *testing.T) {
+	for _, c := range []struct{ addr, given string }{
+		{"10.0.0.1", "10.0.0.1"}, {"2001:db8::1", "2001:DB8::1"}, {"1.2.3.4", "::ffff:1.2.3.4"}, {"::1", ""},
+	} {
+		a := netip.MustParseAddr(c.addr)
+		if got := ipString(a, c.given); got != a.String() {
+			t.Errorf("ipString(%s, %q) = %q", c.addr, c.given, got)
+		}
+	}
+}
+
+func BenchmarkStatusMemory(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	e, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	r := &Request{RemoteAddr: "10.0.0.1:40000", Header: http.Header{}, Method: "POST", Path: "/login"}
+	e.ReportFailure(ctx, r)
+	b.ReportAllocs()
+	for b.Loop() {
+		if e.Status(ctx, r).Outcome != Allowed {
+			b.Fatal("not allowed")
+		}
+	}
+}
