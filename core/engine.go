@@ -193,7 +193,10 @@ type prepared struct {
 
 // keyIDBytes is the room for the key IDs of one request kept inline (in an
 // Attempt, or on the stack for Status); longer IDs are allocated.
-const keyIDBytes = 128
+const keyIDBytes = 80 // one IPv6 key with room to spare; the Attempt (plus its malloc header) stays in the 768-byte class
+
+// statusIDBytes is the room for key IDs on Status's stack.
+const statusIDBytes = 256
 
 // keyScratch holds the keys of one request and their IDs. Keys built in it
 // alias ids, which is never written again once they are built; only the
@@ -317,9 +320,9 @@ func (e *Engine) keysInline(p *prepared, dst []Key, ids []byte) []Key {
 	e.layoutIDs(p, ids, &l)
 	ipKey := p.facts.IP
 	if l.ipEnd > 0 {
-		ipKey = unsafe.String(&ids[0], l.ipEnd)
+		ipKey = unsafe.String(&ids[l.ipStart], l.ipEnd-l.ipStart)
 	}
-	start := l.ipEnd
+	start := 0
 	for i := range l.n {
 		c := l.params[i]
 		k := Key{Params: c, ID: unsafe.String(&ids[start], l.ends[i]-start)}
@@ -338,24 +341,25 @@ func (e *Engine) keysInline(p *prepared, dst []Key, ids []byte) []Key {
 	return dst
 }
 
-// idLayout says where layoutIDs wrote: an IPv6 key form in ids[:ipEnd]
-// (ipEnd 0: none, the IP is Facts.IP), then key i's ID up to ends[i].
+// idLayout says where layoutIDs wrote: key i's ID ends at ends[i] (the
+// first starts at 0); an IPv6 key form is ids[ipStart:ipEnd], inside the
+// first ID that has it (ipEnd 0: none, the IP is Facts.IP).
 type idLayout struct {
-	n      int
-	ipEnd  int
-	ends   [3]int
-	params [3]Combination
+	n              int
+	ipStart, ipEnd int
+	ends           [3]int
+	params         [3]Combination
 }
 
 // layoutIDs writes p's key IDs into ids, which idsFit checked, recording
 // where in l. It stores no pointer: its buffer may stay on the stack.
 func (e *Engine) layoutIDs(p *prepared, ids []byte, l *idLayout) {
+	var kf [64]byte
 	var ipKey []byte
 	if p.ip.Is6() {
-		ipKey = appendKeyForm(ids[:0], p.ip, e.resolver)
-		l.ipEnd = len(ipKey)
+		ipKey = appendKeyForm(kf[:0], p.ip, e.resolver)
 	}
-	b := ids[:l.ipEnd]
+	b := ids[:0]
 	for _, c := range p.params {
 		if c.Has(ParamUsername) && p.facts.Username == "" {
 			continue // as django-axes: no username, no username counter
@@ -364,6 +368,9 @@ func (e *Engine) layoutIDs(p *prepared, ids []byte, l *idLayout) {
 		if c.Has(ParamIPAddress) {
 			if ipKey != nil {
 				b = appendFieldBytes(b, 'i', ipKey)
+				if l.ipEnd == 0 {
+					l.ipStart, l.ipEnd = len(b)-len(ipKey), len(b)
+				}
 			} else {
 				b = appendField(b, 'i', p.facts.IP)
 			}
@@ -380,22 +387,29 @@ func (e *Engine) layoutIDs(p *prepared, ids []byte, l *idLayout) {
 	}
 }
 
+// maxKeyForm is the longest IPv6 key form, "ffff:…:ffff/128".
+const maxKeyForm = len("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128")
+
 // idsFit reports whether p's key IDs fit in n bytes (an upper bound).
 func idsFit(p *prepared, n int) bool {
-	if len(p.params) > 3 {
+	if len(p.params) > 3 || len(p.facts.Username) > 1<<20 || len(p.facts.UserAgent) > 1<<20 {
 		return false
+	}
+	ipLen := len(p.facts.IP)
+	if p.ip.Is6() {
+		ipLen = maxKeyForm
 	}
 	need := 0
 	for _, c := range p.params {
-		need += 3
+		need += 2 // "v1"
 		if c.Has(ParamIPAddress) {
-			need += 8 + 2*len("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128")
+			need += 5 + ipLen // "|i" + 2 digits + ":"
 		}
 		if c.Has(ParamUsername) {
-			need += 8 + len(p.facts.Username)
+			need += 10 + len(p.facts.Username) // "|u" + at most 7 digits + ":"
 		}
 		if c.Has(ParamUserAgent) {
-			need += 8 + len(p.facts.UserAgent)
+			need += 10 + len(p.facts.UserAgent)
 		}
 	}
 	return need <= n
@@ -761,13 +775,13 @@ func (e *Engine) Status(ctx context.Context, r *Request) Decision {
 	var p prepared
 	now := e.clock()
 	e.prepare(r, &p)
-	if p.outcome != Allowed || !idsFit(&p, keyIDBytes) {
+	if p.outcome != Allowed || !idsFit(&p, statusIDBytes) {
 		if p.outcome == Allowed {
 			return e.statusStore(ctx, r) // IDs too long for the stack buffer
 		}
 		return Decision{Outcome: p.outcome, Now: now, Username: p.facts.Username, IP: p.facts.IP, Limit: p.policy.Limit}
 	}
-	var ids [keyIDBytes]byte
+	var ids [statusIDBytes]byte
 	var l idLayout
 	e.layoutIDs(&p, ids[:], &l)
 	if l.n == 0 {
@@ -775,7 +789,7 @@ func (e *Engine) Status(ctx context.Context, r *Request) Decision {
 	}
 	var buf [3]Counter
 	out := buf[:l.n]
-	if err := e.mem.peekIDs(orBackground(ctx), ids[:], l.ipEnd, l.ends[:l.n], now, &p.policy, out); err != nil {
+	if err := e.mem.peekIDs(orBackground(ctx), ids[:], 0, l.ends[:l.n], now, &p.policy, out); err != nil {
 		return e.storeFailed(ctx, &p, now, "peek", err)
 	}
 	return p.status(now, out)

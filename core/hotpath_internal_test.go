@@ -55,3 +55,36 @@ func BenchmarkStatusMemory(b *testing.B) {
 		}
 	}
 }
+
+// Keys built inline (memory store) equal those NewKey builds.
+func TestKeysInlineEqualNewKey(t *testing.T) {
+	for _, params := range [][]Combination{
+		{ParamIPAddress},
+		{ParamIPAddress, ParamIPAddress | ParamUsername, ParamUsername | ParamUserAgent},
+		{ParamUsername, ParamIPAddress | ParamUserAgent},
+	} {
+		cfg := DefaultConfig()
+		cfg.Logger = slog.New(slog.DiscardHandler)
+		cfg.LockoutParameters = params
+		e, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, addr := range []string{"10.1.2.3:5", "[2001:db8:1:2::7]:80", "[::ffff:10.0.0.1]:1"} {
+			for _, user := range []string{"", "Alice"} {
+				r := &Request{RemoteAddr: addr, Header: http.Header{"User-Agent": {"curl/8"}}, Method: "POST", Username: user}
+				a := e.Begin(context.Background(), r)
+				want := e.keysFor(&a.p, nil, nil)
+				if len(want) != len(a.p.keys) {
+					t.Fatalf("%v %s %q: %d keys, want %d", params, addr, user, len(a.p.keys), len(want))
+				}
+				for i := range want {
+					if a.p.keys[i] != want[i] {
+						t.Errorf("%v %s %q: key %d = %+v, want %+v", params, addr, user, i, a.p.keys[i], want[i])
+					}
+				}
+				a.Abandon(context.Background())
+			}
+		}
+	}
+}
