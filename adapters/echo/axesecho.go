@@ -9,6 +9,7 @@ package axesecho
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -63,9 +64,22 @@ func Dispatch(e *core.Engine, h echo.HandlerFunc) echo.HandlerFunc {
 
 func serve(e *core.Engine, outcome func(int) core.Result, c echo.Context, next echo.HandlerFunc) error {
 	ctx := c.Request().Context()
-	l := e.BeginLogin(ctx, request(e, c.Request()))
-	if resp := l.Refusal(); resp != nil {
-		return write(c, resp)
+	r := c.Request()
+	var l *core.Login
+	if e.DeferCredentials(ctx, r.Header) {
+		// Nothing before the handler needs the username: a refused
+		// request's body is never read.
+		l = e.BeginLogin(ctx, &core.Request{RemoteAddr: r.RemoteAddr, Header: r.Header, Method: r.Method,
+			Path: r.URL.Path, RawQuery: r.URL.RawQuery})
+		if resp := l.Refusal(); resp != nil {
+			return write(c, resp)
+		}
+		l.SetCredentials(credentials(e, r))
+	} else {
+		l = e.BeginLogin(ctx, request(e, r))
+		if resp := l.Refusal(); resp != nil {
+			return write(c, resp)
+		}
 	}
 	c.Set(loginKey, l)
 	res := c.Response()
@@ -96,13 +110,20 @@ func write(c echo.Context, r *core.Response) error {
 // resolves forwarded headers) and the username from the body, which stays
 // whole for the handler.
 func request(e *core.Engine, r *http.Request) *core.Request {
+	user, form := credentials(e, r)
+	return &core.Request{RemoteAddr: r.RemoteAddr, Header: r.Header, Method: r.Method,
+		Path: r.URL.Path, RawQuery: r.URL.RawQuery, Username: user, Form: form}
+}
+
+// credentials reads the username and fields from r's body, which stays
+// whole for the handler.
+func credentials(e *core.Engine, r *http.Request) (string, url.Values) {
 	user, form, body := e.ReadCredentials(r.Header.Get("Content-Type"), r.Body)
 	r.Body = body
 	if user == "" && r.PostForm != nil {
 		user = r.PostForm.Get(e.Config().UsernameFormField)
 	}
-	return &core.Request{RemoteAddr: r.RemoteAddr, Header: r.Header, Method: r.Method,
-		Path: r.URL.Path, RawQuery: r.URL.RawQuery, Username: user, Form: form}
+	return user, form
 }
 
 func login(e *core.Engine, c echo.Context) *core.Login {

@@ -65,9 +65,22 @@ func Dispatch(e *core.Engine, h fiber.Handler) fiber.Handler {
 
 func serve(e *core.Engine, outcome func(int) core.Result, c *fiber.Ctx, next func() error) error {
 	ctx := c.UserContext()
-	l := e.BeginLogin(ctx, request(e, c))
-	if resp := l.Refusal(); resp != nil {
-		return write(c, resp)
+	r := facts(c)
+	var l *core.Login
+	if e.DeferCredentials(ctx, r.Header) {
+		// Nothing before the handler needs the username: a refused
+		// request's body is never parsed.
+		l = e.BeginLogin(ctx, r)
+		if resp := l.Refusal(); resp != nil {
+			return write(c, resp)
+		}
+		l.SetCredentials(e.ParseCredentials(r.Header.Get("Content-Type"), c.Body()))
+	} else {
+		r.Username, r.Form = e.ParseCredentials(r.Header.Get("Content-Type"), c.Body())
+		l = e.BeginLogin(ctx, r)
+		if resp := l.Refusal(); resp != nil {
+			return write(c, resp)
+		}
 	}
 	c.Locals(loginKey{}, l)
 	if err := next(); err != nil {
@@ -96,12 +109,18 @@ func write(c *fiber.Ctx, r *core.Response) error {
 // (never c.IP(), core resolves forwarded headers), every header, and the
 // username from the body.
 func request(e *core.Engine, c *fiber.Ctx) *core.Request {
+	r := facts(c)
+	r.Username, r.Form = e.ParseCredentials(r.Header.Get("Content-Type"), c.Body())
+	return r
+}
+
+// facts is request without the username and fields.
+func facts(c *fiber.Ctx) *core.Request {
 	h := http.Header{}
 	c.Request().Header.VisitAll(func(k, v []byte) { h.Add(string(k), string(v)) })
-	user, form := e.ParseCredentials(h.Get("Content-Type"), c.Body())
 	return &core.Request{RemoteAddr: c.Context().RemoteAddr().String(), Header: h,
 		Method: strings.Clone(c.Method()), Path: strings.Clone(c.Path()),
-		RawQuery: string(c.Request().URI().QueryString()), Username: user, Form: form}
+		RawQuery: string(c.Request().URI().QueryString())}
 }
 
 func login(e *core.Engine, c *fiber.Ctx) *core.Login {
