@@ -1,6 +1,9 @@
 package core
 
-import "net/url"
+import (
+	"net/http"
+	"net/url"
+)
 
 // Header is the one method core needs from a request's headers.
 // http.Header satisfies it; adapters for other frameworks wrap theirs.
@@ -26,8 +29,20 @@ type Request struct {
 	Form url.Values
 }
 
+// header returns the first value of the header name, which must be in
+// canonical form ("User-Agent"): for an http.Header it is read directly, as
+// Get would after canonicalising it.
 func (r *Request) header(name string) string {
 	if r == nil || r.Header == nil {
+		return ""
+	}
+	if h, ok := r.Header.(http.Header); ok {
+		if h == nil {
+			return ""
+		}
+		if v := h[name]; len(v) > 0 {
+			return v[0]
+		}
 		return ""
 	}
 	return r.Header.Get(name)
