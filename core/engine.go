@@ -254,7 +254,7 @@ func (e *Engine) prepare(r *Request, p *prepared) {
 		return
 	}
 	p.outcome = Allowed
-	p.policy = e.policy(p.facts)
+	e.setPolicy(p)
 	params := e.cfg.LockoutParameters
 	if e.cfg.LockoutParametersFunc != nil {
 		if ps := e.cfg.LockoutParametersFunc(p.facts); len(ps) > 0 {
@@ -442,27 +442,29 @@ func appendKeyForm(b []byte, a netip.Addr, r *IPResolver) []byte {
 	return p.AppendTo(b)
 }
 
-func (e *Engine) policy(f Facts) Policy {
-	p := Policy{
+// setPolicy resolves p's policy from its facts, in place (the hot path
+// copies neither).
+func (e *Engine) setPolicy(p *prepared) {
+	pol := &p.policy
+	*pol = Policy{
 		Limit:               e.cfg.FailureLimit,
 		CoolOff:             e.cfg.CoolOff,
 		Tiers:               e.cfg.CoolOffTiers,
 		ExtendDuringLockout: e.cfg.ResetCoolOffOnFailureDuringLockout,
 	}
 	if e.cfg.FailureLimitFunc != nil {
-		if n := e.cfg.FailureLimitFunc(f); n > 0 {
-			p.Limit = n
+		if n := e.cfg.FailureLimitFunc(p.facts); n > 0 {
+			pol.Limit = n
 		}
 	}
 	if e.cfg.CoolOffFunc != nil {
-		if d := e.cfg.CoolOffFunc(f); d >= 0 {
-			p.CoolOff = d
+		if d := e.cfg.CoolOffFunc(p.facts); d >= 0 {
+			pol.CoolOff = d
 		}
 	}
 	if !e.cfg.LockOutAtFailure {
-		p.Limit = 0
+		pol.Limit = 0
 	}
-	return p
 }
 
 // storeCtx bounds a store call by StoreTimeout; the memory store needs no
