@@ -2,7 +2,6 @@ package core
 
 import (
 	"cmp"
-	"container/heap"
 	"context"
 	"fmt"
 	"hash/maphash"
@@ -774,11 +773,11 @@ func (r *memRecords) upsertAttempt(rec AttemptRecord, maxRecords int) {
 		e.rec.Path = rec.Path
 		e.rec.GetData = rec.GetData
 		e.rec.PostData = rec.PostData
-		heap.Fix(&r.attemptHeap, e.pos)
+		r.attemptHeap.fix(e.pos)
 		return
 	}
 	for len(r.attempts) >= maxRecords {
-		old := heap.Pop(&r.attemptHeap).(*attemptEntry)
+		old := r.attemptHeap.pop()
 		delete(r.attempts, attemptID{old.rec.Username, old.rec.IP, old.rec.UserAgent})
 	}
 	rec.Failures = 1
@@ -788,7 +787,7 @@ func (r *memRecords) upsertAttempt(rec AttemptRecord, maxRecords int) {
 	r.attemptSeq++
 	e := &attemptEntry{rec: rec, seq: r.attemptSeq}
 	r.attempts[id] = e
-	heap.Push(&r.attemptHeap, e)
+	r.attemptHeap.push(e)
 }
 
 func (r *memRecords) resetAttempts(f Filter) int {
@@ -809,7 +808,7 @@ func (r *memRecords) resetAttempts(f Filter) int {
 		}
 		clear(r.attemptHeap[len(h):])
 		r.attemptHeap = h
-		heap.Init(&r.attemptHeap)
+		r.attemptHeap.init()
 	}
 	return n
 }
@@ -962,7 +961,6 @@ func (q *idQueue) remove(id int64) {
 // attemptHeap orders attempt records by LastAttempt, oldest first.
 type attemptHeap []*attemptEntry
 
-func (h attemptHeap) Len() int { return len(h) }
 func (h attemptHeap) Less(i, j int) bool {
 	a, b := h[i], h[j]
 	if c := a.rec.LastAttempt.Compare(b.rec.LastAttempt); c != 0 {
@@ -975,17 +973,70 @@ func (h attemptHeap) Swap(i, j int) {
 	h[i].pos = i
 	h[j].pos = j
 }
-func (h *attemptHeap) Push(x any) {
-	e := x.(*attemptEntry)
+
+// The heap operations of container/heap, typed (no interface calls on the
+// hot path). (LastAttempt, seq) is a total order, so the record popped is
+// the same whatever the layout.
+
+func (h *attemptHeap) push(e *attemptEntry) {
 	e.pos = len(*h)
 	*h = append(*h, e)
+	h.up(len(*h) - 1)
 }
-func (h *attemptHeap) Pop() any {
+
+func (h *attemptHeap) pop() *attemptEntry {
+	n := len(*h) - 1
+	h.Swap(0, n)
+	h.down(0, n)
 	old := *h
-	e := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
+	e := old[n]
+	old[n] = nil
+	*h = old[:n]
 	return e
+}
+
+func (h attemptHeap) fix(i int) {
+	if !h.down(i, len(h)) {
+		h.up(i)
+	}
+}
+
+func (h attemptHeap) init() {
+	n := len(h)
+	for i := n/2 - 1; i >= 0; i-- {
+		h.down(i, n)
+	}
+}
+
+func (h attemptHeap) up(j int) {
+	for {
+		i := (j - 1) / 2 // parent
+		if i == j || !h.Less(j, i) {
+			break
+		}
+		h.Swap(i, j)
+		j = i
+	}
+}
+
+func (h attemptHeap) down(i0, n int) bool {
+	i := i0
+	for {
+		j1 := 2*i + 1
+		if j1 >= n || j1 < 0 { // j1 < 0 after int overflow
+			break
+		}
+		j := j1 // left child
+		if j2 := j1 + 1; j2 < n && h.Less(j2, j1) {
+			j = j2 // = 2*i + 2  // right child
+		}
+		if !h.Less(j, i) {
+			break
+		}
+		h.Swap(i, j)
+		i = j
+	}
+	return i > i0
 }
 
 // matchesSearch reports whether any field contains search, which is lower
