@@ -129,7 +129,8 @@ func New(cfg Config) (*Engine, error) {
 	if e.store == nil {
 		e.store = NewMemoryStore(MemoryOptions{})
 	}
-	e.mem, e.isMemory = e.store.(*MemoryStore)
+	e.mem, _ = e.store.(*MemoryStore)
+	e.isMemory = isMemoryStore(e.store) // an instrumented memory store needs no timeout either
 	e.records, _ = e.store.(RecordStore)
 	if e.clock == nil {
 		e.clock = CoarseNow
