@@ -572,7 +572,7 @@ func (e *Engine) storeFailed(ctx context.Context, p *prepared, now time.Time, op
 		outcome = FailedOpen
 	}
 	err = fmt.Errorf("%w: %s: %w", ErrStoreUnavailable, op, err)
-	e.emit(ctx, p, Event{Kind: EventStoreError, Time: now, Outcome: outcome, Err: err})
+	e.emit(ctx, p, Event{Kind: EventStoreError, Time: now, Outcome: outcome, Op: op, Err: err})
 	return Decision{Outcome: outcome, Now: now, Username: p.facts.Username, IP: p.facts.IP, Limit: p.policy.Limit, Err: err}
 }
 
@@ -676,7 +676,22 @@ func (e *Engine) succeed(ctx context.Context, p *prepared, now time.Time, pendin
 	if !e.cfg.Enabled {
 		return
 	}
-	if len(p.keys) > 0 && p.outcome == Allowed {
+	counted := len(p.keys) > 0 && p.outcome == Allowed
+	logged := e.records != nil && !e.cfg.DisableAccessLog
+	if counted && pending && logged && !e.cfg.ResetOnSuccess {
+		if ls, ok := e.records.(LoginStore); ok {
+			// Release and the access log in one store step.
+			sctx, cancel := e.storeCtx(ctx)
+			err := ls.ReleaseAndRecordLogin(sctx, p.keys, now, p.policy, e.accessLog(p, now))
+			cancel()
+			if err != nil {
+				e.storeFailed(ctx, p, now, "record login", err)
+			}
+			e.emit(ctx, p, Event{Kind: EventLoggedIn, Time: now})
+			return
+		}
+	}
+	if counted {
 		if e.cfg.ResetOnSuccess {
 			sctx, cancel := e.storeCtx(ctx)
 			err := e.store.Clear(sctx, p.keys)
@@ -688,15 +703,19 @@ func (e *Engine) succeed(ctx context.Context, p *prepared, now time.Time, pendin
 			e.release(ctx, p, now)
 		}
 	}
-	if e.records != nil && !e.cfg.DisableAccessLog {
+	if logged {
 		sctx, cancel := e.storeCtx(ctx)
-		err := e.records.RecordLogin(sctx, AccessLog{Username: p.facts.Username, IP: p.facts.IP, UserAgent: clip(p.facts.UserAgent, 512), Path: clip(p.facts.Path, 512), LoginTime: now})
+		err := e.records.RecordLogin(sctx, e.accessLog(p, now))
 		cancel()
 		if err != nil {
 			e.storeFailed(ctx, p, now, "record login", err)
 		}
 	}
 	e.emit(ctx, p, Event{Kind: EventLoggedIn, Time: now})
+}
+
+func (e *Engine) accessLog(p *prepared, now time.Time) AccessLog {
+	return AccessLog{Username: p.facts.Username, IP: p.facts.IP, UserAgent: clip(p.facts.UserAgent, 512), Path: clip(p.facts.Path, 512), LoginTime: now}
 }
 
 func (e *Engine) recordFailure(ctx context.Context, p *prepared, d Decision, lockedOut bool) {

@@ -538,6 +538,7 @@ func TestStoreFailurePolicy(t *testing.T) {
 		require.ErrorIs(t, d.Err, core.ErrStoreUnavailable)
 		require.Len(t, got, 1)
 		assert.Equal(t, core.EventStoreError, got[0].Kind)
+		assert.Equal(t, "hit", got[0].Op)
 		if failOpen {
 			assert.Equal(t, core.FailedOpen, d.Outcome)
 			assert.False(t, d.Refused())
@@ -572,4 +573,35 @@ func TestBadConfig(t *testing.T) {
 			assert.True(t, strings.HasPrefix(err.Error(), "axes: "), "got %q", err)
 		})
 	}
+}
+
+// oneStepLogin is a memory store that also ends a successful attempt in
+// one step (core.LoginStore), counting those steps.
+type oneStepLogin struct {
+	*core.MemoryStore
+	steps int
+}
+
+func (s *oneStepLogin) ReleaseAndRecordLogin(ctx context.Context, keys []core.Key, now time.Time, p core.Policy, log core.AccessLog) error {
+	s.steps++
+	if err := s.Release(ctx, keys, now, p); err != nil {
+		return err
+	}
+	return s.RecordLogin(ctx, log)
+}
+
+func TestLoginStoreEndsSuccessInOneStep(t *testing.T) {
+	store := &oneStepLogin{MemoryStore: core.NewMemoryStore(core.MemoryOptions{})}
+	e, _ := newEngine(t, func(c *core.Config) { c.Store = store })
+	ctx := context.Background()
+	e.Begin(ctx, req("10.0.0.1", "alice")).Fail(ctx)
+	a := e.Begin(ctx, req("10.0.0.1", "alice"))
+	require.Equal(t, core.Allowed, a.Decision().Outcome)
+	a.Succeed(ctx)
+	assert.Equal(t, 1, store.steps)
+	assert.Equal(t, 1, e.Status(ctx, req("10.0.0.1", "alice")).Failures, "the success's advance count was taken back")
+	logs, n, err := store.AccessLogs(ctx, core.ListQuery{})
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	assert.Equal(t, "alice", logs[0].Username)
 }

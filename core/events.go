@@ -53,6 +53,10 @@ type Event struct {
 	// ResetKind tells what a reset selected: "all", "ip", "username",
 	// "ip_username", "ip_or_username", "success".
 	ResetKind string
+	// Op names the store operation that failed (EventStoreError): "hit",
+	// "release", "peek", "clear", "record failure", "record login",
+	// "record logout".
+	Op string
 	// Err is the store's error (EventStoreError).
 	Err error
 }

@@ -46,7 +46,7 @@ func (e *Engine) emit(ctx context.Context, p *prepared, ev Event) {
 				attrs = append(attrs, slog.String("reason", ev.Outcome.String()))
 			}
 		case EventStoreError:
-			attrs = append(attrs, slog.String("policy", ev.Outcome.String()), slog.String("error", ev.Err.Error()))
+			attrs = append(attrs, slog.String("op", ev.Op), slog.String("policy", ev.Outcome.String()), slog.String("error", ev.Err.Error()))
 		case EventReset:
 			attrs = append(attrs, slog.String("kind", ev.ResetKind), slog.Int("removed", ev.Removed))
 		}

@@ -230,3 +230,12 @@ type RecordStore interface {
 	DeleteAccessLogs(ctx context.Context, before time.Time) (int, error)
 	DeleteFailureLogs(ctx context.Context, before time.Time) (int, error)
 }
+
+// LoginStore is implemented by a RecordStore that is also the Engine's
+// Store and can end a successful attempt in one step (one round trip):
+// ReleaseAndRecordLogin is Release(keys, now, p) followed by
+// RecordLogin(log), both or, on error, possibly neither. The Engine uses
+// it when a login succeeds after Begin, without ResetOnSuccess.
+type LoginStore interface {
+	ReleaseAndRecordLogin(ctx context.Context, keys []Key, now time.Time, p Policy, log AccessLog) error
+}

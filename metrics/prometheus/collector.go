@@ -40,7 +40,6 @@ package axesprom
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -193,7 +192,7 @@ func (c *Collector) HandleEvent(_ context.Context, ev core.Event) {
 		c.removed.WithLabelValues(kind).Add(float64(ev.Removed))
 	case core.EventStoreError:
 		c.storeErrors.WithLabelValues(known(ev.Outcome.String(), storePolicies)).Inc()
-		if ev.Outcome == core.FailedOpen && storeOp(ev.Err) == "hit" {
+		if ev.Outcome == core.FailedOpen && ev.Op == "hit" {
 			c.failOpen.Inc()
 		}
 	}
@@ -208,19 +207,4 @@ func known(v string, values []string) string {
 		}
 	}
 	return "other"
-}
-
-// storeOp reads the operation from a store error as the engine wraps it
-// ("axes: store unavailable: hit: …"). Only the failure of "hit", the
-// store step of a decision, lets an attempt through under fail-open.
-func storeOp(err error) string {
-	if err == nil || !errors.Is(err, core.ErrStoreUnavailable) {
-		return ""
-	}
-	rest, ok := strings.CutPrefix(err.Error(), core.ErrStoreUnavailable.Error()+": ")
-	if !ok {
-		return ""
-	}
-	op, _, _ := strings.Cut(rest, ":")
-	return op
 }
