@@ -209,6 +209,7 @@ var (
 	}}
 	pathFail = path{"fail", func(ctx context.Context, e *core.Engine, r *core.Request) bool {
 		a := e.Begin(ctx, r)
+		defer a.Done(ctx) // as the adapters do when the request ends
 		if a.Decision().Outcome != core.Allowed {
 			return false
 		}
@@ -217,6 +218,7 @@ var (
 	}}
 	pathSuccess = path{"success", func(ctx context.Context, e *core.Engine, r *core.Request) bool {
 		a := e.Begin(ctx, r)
+		defer a.Done(ctx)
 		if a.Decision().Outcome != core.Allowed {
 			return false
 		}
@@ -224,7 +226,9 @@ var (
 		return true
 	}}
 	pathRefused = path{"refused", func(ctx context.Context, e *core.Engine, r *core.Request) bool {
-		return e.Begin(ctx, r).Decision().Outcome == core.Locked
+		a := e.Begin(ctx, r)
+		defer a.Done(ctx)
+		return a.Decision().Outcome == core.Locked
 	}}
 )
 

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 )
@@ -28,6 +29,8 @@ type Engine struct {
 	isMemory  bool
 	mem       *MemoryStore // the store, when it is the memory store: called directly
 	deferOK   bool         // the static part of DeferCredentials
+	statusUA  bool         // Status needs the User-Agent (a parameter or a hook reads it)
+	policy    Policy       // basePolicy, resolved once
 	resolver  *IPResolver
 	whitelist []netip.Prefix
 	blacklist []netip.Prefix
@@ -139,6 +142,12 @@ func New(cfg Config) (*Engine, error) {
 		e.log = slog.Default()
 	}
 	e.deferOK = e.deferrable()
+	e.policy = e.basePolicy()
+	e.statusUA = cfg.LockoutParametersFunc != nil || cfg.WhitelistFunc != nil ||
+		cfg.FailureLimitFunc != nil || cfg.CoolOffFunc != nil
+	for _, c := range cfg.LockoutParameters {
+		e.statusUA = e.statusUA || c.Has(ParamUserAgent)
+	}
 	return e, nil
 }
 
@@ -207,13 +216,19 @@ type keyScratch struct {
 	ids [keyIDBytes]byte
 }
 
-func (e *Engine) prepare(r *Request, p *prepared) {
+func (e *Engine) prepare(r *Request, p *prepared) { e.prepareFacts(r, p, true) }
+
+// prepareFacts is prepare; without ua, the User-Agent is not read (Status,
+// when nothing it runs looks at it).
+func (e *Engine) prepareFacts(r *Request, p *prepared, ua bool) {
 	if r == nil {
 		r = &Request{}
 	}
 	p.facts.Request = r
 	p.facts.Method, p.facts.Path = r.Method, r.Path
-	p.facts.UserAgent = r.header("User-Agent")
+	if ua {
+		p.facts.UserAgent = r.header("User-Agent")
+	}
 	if e.cfg.UsernameFunc != nil {
 		p.facts.Username = e.cfg.UsernameFunc(r)
 	} else {
@@ -225,11 +240,15 @@ func (e *Engine) prepare(r *Request, p *prepared) {
 		if a, err := netip.ParseAddr(given); err == nil {
 			p.ip, p.ipKnown = a.Unmap(), true
 		}
+	} else if a, n, ok := parsePeer4(r.RemoteAddr); ok && e.resolver.peerIsClient(a, r.Header) {
+		// The common case: an IPv4 peer, already spelt canonically.
+		p.ip, p.ipKnown = a, true
+		p.facts.IP = r.RemoteAddr[:n]
 	} else {
 		p.ip, p.ipKnown = e.resolver.Resolve(r.RemoteAddr, r.Header)
 		given = peerHost(r.RemoteAddr)
 	}
-	if p.ipKnown {
+	if p.ipKnown && p.facts.IP == "" {
 		p.facts.IP = ipString(p.ip, given)
 	}
 	switch {
@@ -447,14 +466,9 @@ func appendKeyForm(b []byte, a netip.Addr, r *IPResolver) []byte {
 // copies neither).
 func (e *Engine) setPolicy(p *prepared) {
 	pol := &p.policy
-	*pol = Policy{
-		Limit:               e.cfg.FailureLimit,
-		CoolOff:             e.cfg.CoolOff,
-		Tiers:               e.cfg.CoolOffTiers,
-		ExtendDuringLockout: e.cfg.ResetCoolOffOnFailureDuringLockout,
-	}
+	*pol = e.policy
 	if e.cfg.FailureLimitFunc != nil {
-		if n := e.cfg.FailureLimitFunc(p.facts); n > 0 {
+		if n := e.cfg.FailureLimitFunc(p.facts); n > 0 && e.cfg.LockOutAtFailure {
 			pol.Limit = n
 		}
 	}
@@ -463,9 +477,20 @@ func (e *Engine) setPolicy(p *prepared) {
 			pol.CoolOff = d
 		}
 	}
+}
+
+// basePolicy is the policy before the per-request hooks.
+func (e *Engine) basePolicy() Policy {
+	pol := Policy{
+		Limit:               e.cfg.FailureLimit,
+		CoolOff:             e.cfg.CoolOff,
+		Tiers:               e.cfg.CoolOffTiers,
+		ExtendDuringLockout: e.cfg.ResetCoolOffOnFailureDuringLockout,
+	}
 	if !e.cfg.LockOutAtFailure {
 		pol.Limit = 0
 	}
+	return pol
 }
 
 // storeCtx bounds a store call by StoreTimeout; the memory store needs no
@@ -480,11 +505,12 @@ func (e *Engine) storeCtx(ctx context.Context) (context.Context, context.CancelF
 	return context.WithTimeout(ctx, e.cfg.StoreTimeout)
 }
 
-// decide fills a Decision from counters after a store step.
-func (p *prepared) decide(now time.Time, outcome Outcome, counters []Counter) Decision {
-	d := Decision{Outcome: outcome, Limit: p.policy.Limit, Now: now, Username: p.facts.Username, IP: p.facts.IP}
+// decide fills d from counters after a store step.
+func (p *prepared) decide(d *Decision, now time.Time, outcome Outcome, counters []Counter) {
+	*d = Decision{Outcome: outcome, Limit: p.policy.Limit, Now: now, Username: p.facts.Username, IP: p.facts.IP}
 	var last time.Time
-	for _, c := range counters {
+	for i := range counters {
+		c := &counters[i]
 		if c.Failures > d.Failures {
 			d.Failures = c.Failures
 		}
@@ -496,11 +522,11 @@ func (p *prepared) decide(now time.Time, outcome Outcome, counters []Counter) De
 	if !last.IsZero() && d.CoolOff > 0 {
 		d.LockedUntil = last.Add(d.CoolOff)
 	}
-	return d
 }
 
 // Attempt is one login attempt between Begin and its report. It is not safe
-// for concurrent use; report it once (later reports are no-ops).
+// for concurrent use; report it once (later reports are no-ops). Done hands
+// it back for reuse once the caller is finished with it.
 type Attempt struct {
 	e        *Engine
 	p        prepared
@@ -509,6 +535,26 @@ type Attempt struct {
 	ks       keyScratch
 	pending  bool // counted in advance by Begin, not yet reported
 	reported bool
+	done     bool
+}
+
+// attempts recycles Attempts handed back by Done: a login decision then
+// allocates nothing on the memory store.
+var attempts = sync.Pool{New: func() any { return new(Attempt) }}
+
+// Done tells the engine that the caller is finished with the attempt: it
+// is abandoned if it was never reported (Abandon), and its memory is reused
+// by a later Begin. The Attempt, and anything its methods returned that
+// points into it, must not be used after Done; a second Done is a no-op.
+// Calling Done is optional: an attempt never handed back is simply
+// garbage collected. The adapters call it when the request ends.
+func (a *Attempt) Done(ctx context.Context) {
+	if a == nil || a.done {
+		return
+	}
+	a.Abandon(ctx)
+	a.done = true
+	attempts.Put(a)
 }
 
 // Begin starts a login attempt: it resolves the request's facts and, in one
@@ -518,7 +564,11 @@ type Attempt struct {
 // key inside a window (DESIGN G1). The returned Attempt's Decision says
 // whether the login handler may run.
 func (e *Engine) Begin(ctx context.Context, r *Request) *Attempt {
-	a := &Attempt{e: e}
+	a := attempts.Get().(*Attempt)
+	// Reset what is read before it is written; the key scratch and the
+	// counters are always written first.
+	a.e, a.p, a.d = e, prepared{}, Decision{}
+	a.pending, a.reported, a.done = false, false, false
 	now := e.clock()
 	e.prepare(r, &a.p)
 	p := &a.p
@@ -555,12 +605,12 @@ func (e *Engine) Begin(ctx context.Context, r *Request) *Attempt {
 		return a
 	}
 	if locked {
-		a.d = p.decide(now, Locked, out)
+		p.decide(&a.d, now, Locked, out)
 		e.emit(ctx, p, Event{Kind: EventRefused, Time: now, Outcome: Locked, Failures: a.d.Failures, Limit: a.d.Limit, CoolOff: a.d.CoolOff})
 		return a
 	}
 	a.pending = true
-	a.d = p.decide(now, Allowed, out)
+	p.decide(&a.d, now, Allowed, out)
 	a.d.Failures-- // the attempt's own advance count is not a failure yet
 	a.d.LockedUntil = time.Time{}
 	return a
@@ -611,12 +661,13 @@ func (a *Attempt) Fail(ctx context.Context) Decision {
 	case !a.pending:
 		// No key applied (no username under username-only parameters):
 		// nothing is counted, but the failure is recorded.
-		e.recordFailure(ctx, p, a.d, false)
+		e.recordFailure(ctx, p, &a.d, false)
 		e.emit(ctx, p, Event{Kind: EventLoginFailed, Time: a.d.Now, Limit: a.d.Limit})
 		return a.d
 	}
 	a.pending = false
-	d := p.decide(a.d.Now, Allowed, a.counters[:len(p.keys)])
+	d := &a.d
+	p.decide(d, d.Now, Allowed, a.counters[:len(p.keys)])
 	crossed := false
 	if d.Limit > 0 && d.Failures >= d.Limit {
 		d.Outcome = Locked
@@ -628,13 +679,12 @@ func (a *Attempt) Fail(ctx context.Context) Decision {
 	} else {
 		d.LockedUntil = time.Time{}
 	}
-	a.d = d
 	e.recordFailure(ctx, p, d, d.Outcome == Locked)
 	e.emit(ctx, p, Event{Kind: EventLoginFailed, Time: d.Now, Failures: d.Failures, Limit: d.Limit, CoolOff: d.CoolOff})
 	if crossed {
 		e.emit(ctx, p, Event{Kind: EventLockedOut, Time: d.Now, Outcome: Locked, Failures: d.Failures, Limit: d.Limit, CoolOff: d.CoolOff})
 	}
-	return d
+	return *d
 }
 
 // Succeed reports a successful login: the advance count is taken back (or,
@@ -718,7 +768,7 @@ func (e *Engine) accessLog(p *prepared, now time.Time) AccessLog {
 	return AccessLog{Username: p.facts.Username, IP: p.facts.IP, UserAgent: clip(p.facts.UserAgent, 512), Path: clip(p.facts.Path, 512), LoginTime: now}
 }
 
-func (e *Engine) recordFailure(ctx context.Context, p *prepared, d Decision, lockedOut bool) {
+func (e *Engine) recordFailure(ctx context.Context, p *prepared, d *Decision, lockedOut bool) {
 	if e.records == nil {
 		return
 	}
@@ -749,6 +799,7 @@ func (e *Engine) recordFailure(ctx context.Context, p *prepared, d Decision, loc
 // ResetCoolOffOnFailureDuringLockout, counted again.
 func (e *Engine) ReportFailure(ctx context.Context, r *Request) Decision {
 	a := e.Begin(ctx, r)
+	defer a.Done(ctx)
 	if a.d.Refused() || a.d.Outcome == FailedOpen {
 		return a.d
 	}
@@ -796,7 +847,7 @@ func (e *Engine) Status(ctx context.Context, r *Request) Decision {
 	// The memory store, called directly: nothing here escapes to the heap.
 	var p prepared
 	now := e.clock()
-	e.prepare(r, &p)
+	e.prepareFacts(r, &p, e.statusUA)
 	if p.outcome != Allowed || !idsFit(&p, statusIDBytes) {
 		if p.outcome == Allowed {
 			return e.statusStore(ctx, r) // IDs too long for the stack buffer
@@ -844,10 +895,12 @@ func (p *prepared) status(now time.Time, out []Counter) Decision {
 			locked = true
 		}
 	}
+	var d Decision
 	if locked {
-		return p.decide(now, Locked, out)
+		p.decide(&d, now, Locked, out)
+		return d
 	}
-	d := p.decide(now, Allowed, out)
+	p.decide(&d, now, Allowed, out)
 	d.LockedUntil = time.Time{}
 	return d
 }

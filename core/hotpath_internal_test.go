@@ -88,3 +88,25 @@ func TestKeysInlineEqualNewKey(t *testing.T) {
 		}
 	}
 }
+
+// parsePeer4, the fast path, reads exactly what parsePeer reads, and the
+// text it measures is the address's canonical spelling.
+func FuzzParsePeer4(f *testing.F) {
+	for _, s := range []string{"10.0.0.1:80", "10.0.0.1", "1.2.3.4:", "01.2.3.4:1", "256.1.1.1:2",
+		"1.2.3.4:65536", "1.2.3.4:00080", "1.2.3:4", "1.2.3.4.5:6", "[::1]:80", "1.2.3.4:8x", " 1.2.3.4:5", "0.0.0.0:0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, n, ok := parsePeer4(s)
+		if !ok {
+			return
+		}
+		want, wok := parsePeer(s)
+		if !wok || want != a {
+			t.Fatalf("parsePeer4(%q) = %v; parsePeer = %v, %v", s, a, want, wok)
+		}
+		if s[:n] != a.String() {
+			t.Fatalf("parsePeer4(%q) text %q, canonical %q", s, s[:n], a)
+		}
+	})
+}
