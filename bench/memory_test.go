@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"sync"
 	"testing"
 
 	"github.com/goaxes/axes/core"
@@ -108,9 +109,14 @@ func BenchmarkNewKey(b *testing.B) {
 	for _, m := range modes {
 		b.Run("axes-memory/fail/"+m.name, func(b *testing.B) {
 			e := newEngine(b, core.NewMemoryStore(core.MemoryOptions{}), peerLimit)
+			// One reusable Request per goroutine, as runPath: an adapter's
+			// request is the framework's, not part of the decision.
+			reqs := sync.Pool{New: func() any { r := loginRequest(""); return &r }}
 			eachNew(b, m.parallel, func(i int) {
-				r := loginRequest(addrs[i])
-				pathFail.op(ctx, e, &r)
+				r := reqs.Get().(*core.Request)
+				r.RemoteAddr = addrs[i]
+				pathFail.op(ctx, e, r)
+				reqs.Put(r)
 			})
 		})
 		for _, pe := range peers {

@@ -113,7 +113,7 @@ func (s *MemoryStore) Len() int {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		n += len(sh.entries)
+		n += sh.entries.len()
 		sh.mu.Unlock()
 	}
 	return n
@@ -130,15 +130,67 @@ func memErr(ctx context.Context) error {
 // Release that wrote it, for eviction, which has no Policy.
 type memEntry struct {
 	// What eviction samples comes first, on one cache line.
-	failures int
-	last     int64 // unix nanoseconds
-	limit    int
+	failures int32  // saturates at math.MaxInt32
+	limit    int32  // math.MaxInt32 for a larger limit: never reached
+	last     int64  // unix nanoseconds
 	ttl      int64  // cool-off in force, nanoseconds; 0 forever
 	id       string // Key.ID; Reset decodes the key from it
 }
 
+// clamp32 saturates n into an int32.
+func clamp32(n int) int32 {
+	return int32(max(min(n, math.MaxInt32), math.MinInt32))
+}
+
+// memEntries holds a shard's entries densely (index i in chunk i/memChunk)
+// in fixed-size chunks: growing never copies the entries, and the slack is
+// at most one chunk, where one growing slice would copy and keep up to
+// twice the room.
+type memEntries struct {
+	chunks [][]memEntry
+	n      int
+}
+
+const memChunk = 256 // entries per chunk (10 KiB)
+
+func (m *memEntries) len() int { return m.n }
+
+func (m *memEntries) at(i int32) *memEntry { return &m.chunks[i/memChunk][i%memChunk] }
+
+// push appends a new entry of id and returns its index. The first chunk
+// grows like a slice, so a small shard stays small; later ones are
+// allocated whole.
+func (m *memEntries) push(id string) int32 {
+	c := m.n / memChunk
+	if c == len(m.chunks) {
+		size := memChunk
+		if c == 0 {
+			size = 8
+		}
+		m.chunks = append(m.chunks, make([]memEntry, 0, size))
+	}
+	m.chunks[c] = append(m.chunks[c], memEntry{id: id})
+	m.n++
+	return int32(m.n - 1)
+}
+
+// pop removes the last entry. One emptied chunk is kept, so that a shard
+// at a chunk boundary (evicting and inserting in turn) does not allocate
+// a chunk per insert.
+func (m *memEntries) pop() {
+	m.n--
+	c := m.n / memChunk
+	ch := m.chunks[c]
+	ch[len(ch)-1] = memEntry{}
+	m.chunks[c] = ch[:len(ch)-1]
+	if len(m.chunks[c]) == 0 && len(m.chunks) > c+1 {
+		m.chunks[c+1] = nil
+		m.chunks = m.chunks[:c+1]
+	}
+}
+
 func (e *memEntry) counter() Counter {
-	return Counter{Failures: e.failures, Last: time.Unix(0, e.last).UTC()}
+	return Counter{Failures: int(e.failures), Last: time.Unix(0, e.last).UTC()}
 }
 
 // expiredAt and lockedAt judge an entry by its own limit and cool-off.
@@ -155,7 +207,7 @@ func (e *memEntry) lockedAt(now int64) bool {
 type memShard struct {
 	mu      sync.Mutex
 	index   map[string]int32
-	entries []memEntry
+	entries memEntries
 	cap     int
 	rng     uint64
 	// stuckUntil, when not 0, says a full scan found every entry locked:
@@ -180,7 +232,7 @@ func (sh *memShard) read(id string, now time.Time, p *Policy) (Counter, int32) {
 	if !ok {
 		return Counter{}, -1
 	}
-	c := sh.entries[i].counter()
+	c := sh.entries.at(i).counter()
 	if p.Expired(c, now) {
 		sh.remove(i)
 		return Counter{}, -1
@@ -194,7 +246,7 @@ func (sh *memShard) readBytes(id []byte, now time.Time, p *Policy) Counter {
 	if !ok {
 		return Counter{}
 	}
-	c := sh.entries[i].counter()
+	c := sh.entries.at(i).counter()
 	if p.Expired(c, now) {
 		sh.remove(i)
 		return Counter{}
@@ -203,14 +255,14 @@ func (sh *memShard) readBytes(id []byte, now time.Time, p *Policy) Counter {
 }
 
 func (sh *memShard) remove(i int32) {
-	last := int32(len(sh.entries) - 1)
-	delete(sh.index, sh.entries[i].id)
+	last := int32(sh.entries.len() - 1)
+	e := sh.entries.at(i)
+	delete(sh.index, e.id)
 	if i != last {
-		sh.entries[i] = sh.entries[last]
-		sh.index[sh.entries[i].id] = i
+		*e = *sh.entries.at(last)
+		sh.index[e.id] = i
 	}
-	sh.entries[last] = memEntry{}
-	sh.entries = sh.entries[:last]
+	sh.entries.pop()
 	sh.stuckUntil = 0
 }
 
@@ -218,19 +270,18 @@ func (sh *memShard) remove(i int32) {
 // reports false when the shard is full of locked counters.
 func (sh *memShard) write(k *Key, i int32, failures int, now int64, p *Policy, keys []Key) bool {
 	if i < 0 {
-		if len(sh.entries) >= sh.cap && !sh.evict(now, keys) {
+		if sh.entries.len() >= sh.cap && !sh.evict(now, keys) {
 			return false
 		}
 		// The ID is copied: the engine's keys may alias its own buffers.
 		id := strings.Clone(k.ID)
-		i = int32(len(sh.entries))
-		sh.entries = append(sh.entries, memEntry{id: id})
+		i = sh.entries.push(id)
 		sh.index[id] = i
 	}
-	e := &sh.entries[i]
-	e.failures = failures
+	e := sh.entries.at(i)
+	e.failures = clamp32(failures)
 	e.last = now
-	e.limit = p.Limit
+	e.limit = clamp32(p.Limit)
 	e.ttl = int64(p.CoolOffAt(failures))
 	if sh.stuckUntil != 0 && !e.lockedAt(now) {
 		sh.stuckUntil = 0
@@ -250,11 +301,11 @@ func (sh *memShard) evict(now int64, keys []Key) bool {
 	sh.stuckUntil = 0
 	victim := int32(-1)
 	for range memEvictSamples {
-		if len(sh.entries) == 0 {
+		if sh.entries.len() == 0 {
 			return true
 		}
-		i := int32(sh.rand() % uint64(len(sh.entries)))
-		e := &sh.entries[i]
+		i := int32(sh.rand() % uint64(sh.entries.len()))
+		e := sh.entries.at(i)
 		if inKeys(e.id, keys) {
 			continue
 		}
@@ -262,7 +313,7 @@ func (sh *memShard) evict(now int64, keys []Key) bool {
 			sh.remove(i)
 			return true
 		}
-		if !e.lockedAt(now) && (victim < 0 || e.last < sh.entries[victim].last) {
+		if !e.lockedAt(now) && (victim < 0 || e.last < sh.entries.at(victim).last) {
 			victim = i
 		}
 	}
@@ -273,8 +324,8 @@ func (sh *memShard) evict(now int64, keys []Key) bool {
 	// Full scan: sweep every expired entry (from the end, so that removals
 	// do not skip entries), else evict the oldest unlocked one.
 	freed := false
-	for i := int32(len(sh.entries) - 1); i >= 0; i-- {
-		if e := &sh.entries[i]; e.expiredAt(now) && !inKeys(e.id, keys) {
+	for i := int32(sh.entries.len() - 1); i >= 0; i-- {
+		if e := sh.entries.at(i); e.expiredAt(now) && !inKeys(e.id, keys) {
 			sh.remove(i)
 			freed = true
 		}
@@ -283,13 +334,13 @@ func (sh *memShard) evict(now int64, keys []Key) bool {
 		return true
 	}
 	soonest := int64(memStuckForever)
-	for i := range sh.entries {
-		e := &sh.entries[i]
+	for i := range int32(sh.entries.len()) {
+		e := sh.entries.at(i)
 		switch {
 		case inKeys(e.id, keys):
 		case !e.lockedAt(now):
-			if victim < 0 || e.last < sh.entries[victim].last {
-				victim = int32(i)
+			if victim < 0 || e.last < sh.entries.at(victim).last {
+				victim = i
 			}
 		case e.ttl > 0:
 			soonest = min(soonest, e.last+e.ttl)
@@ -468,10 +519,10 @@ func (s *MemoryStore) Release(ctx context.Context, keys []Key, now time.Time, p 
 			sh.remove(idx)
 			continue
 		}
-		e := &sh.entries[idx]
+		e := sh.entries.at(idx)
 		e.failures--
-		e.limit = p.Limit
-		e.ttl = int64(p.CoolOffAt(e.failures))
+		e.limit = clamp32(p.Limit)
+		e.ttl = int64(p.CoolOffAt(int(e.failures)))
 		sh.stuckUntil = 0
 	}
 	return nil
@@ -580,8 +631,8 @@ func (s *MemoryStore) Reset(ctx context.Context, f Filter) (int, error) {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		for j := int32(len(sh.entries) - 1); j >= 0; j-- {
-			if k, ok := parseKeyID(sh.entries[j].id); ok && k.Matches(f) {
+		for j := int32(sh.entries.len() - 1); j >= 0; j-- {
+			if k, ok := parseKeyID(sh.entries.at(j).id); ok && k.Matches(f) {
 				sh.remove(j)
 				counters++
 			}
@@ -658,7 +709,7 @@ func (s *MemoryStore) Attempts(ctx context.Context, q ListQuery) ([]AttemptRecor
 	search := strings.ToLower(q.Search)
 	s.rmu.Lock()
 	var rows []AttemptRecord
-	for _, e := range s.records.attemptHeap {
+	for e := s.records.oldest; e != nil; e = e.newer {
 		r := &e.rec
 		if q.Filter.MatchesRecord(r.IP, r.Username) && matchesSearch(search, r.IP, r.Username, r.UserAgent, r.Path) {
 			rows = append(rows, *r)
@@ -731,9 +782,10 @@ func (s *MemoryStore) DeleteFailureLogs(ctx context.Context, before time.Time) (
 
 // memRecords holds the records; MemoryStore.rmu guards it.
 type memRecords struct {
-	attempts    map[attemptID]*attemptEntry
-	attemptHeap attemptHeap // oldest LastAttempt first, for the cap
-	attemptSeq  uint64
+	attempts map[attemptID]*attemptEntry
+	// oldest and newest end the attempt records' list, in (LastAttempt,
+	// update order) order: the cap evicts the oldest.
+	oldest, newest *attemptEntry
 
 	access     []AccessLog // ID ascending; live from accessHead
 	accessHead int
@@ -749,9 +801,8 @@ type memRecords struct {
 type attemptID struct{ username, ip, userAgent string }
 
 type attemptEntry struct {
-	rec AttemptRecord
-	seq uint64 // insertion order, to break LastAttempt ties
-	pos int    // index in attemptHeap
+	rec          AttemptRecord
+	older, newer *attemptEntry
 }
 
 type failureRow struct {
@@ -773,42 +824,69 @@ func (r *memRecords) upsertAttempt(rec AttemptRecord, maxRecords int) {
 		e.rec.Path = rec.Path
 		e.rec.GetData = rec.GetData
 		e.rec.PostData = rec.PostData
-		r.attemptHeap.fix(e.pos)
+		r.unlink(e)
+		r.place(e)
 		return
 	}
-	for len(r.attempts) >= maxRecords {
-		old := r.attemptHeap.pop()
+	for len(r.attempts) >= maxRecords && r.oldest != nil {
+		old := r.oldest
+		r.unlink(old)
 		delete(r.attempts, attemptID{old.rec.Username, old.rec.IP, old.rec.UserAgent})
 	}
 	rec.Failures = 1
 	if rec.FirstAttempt.IsZero() {
 		rec.FirstAttempt = rec.LastAttempt
 	}
-	r.attemptSeq++
-	e := &attemptEntry{rec: rec, seq: r.attemptSeq}
+	e := &attemptEntry{rec: rec}
 	r.attempts[id] = e
-	r.attemptHeap.push(e)
+	r.place(e)
+}
+
+// place links e into the list by its LastAttempt, after every record not
+// newer: at the newest end, since the engine's clock moves forward (a
+// record written with an older time walks back to its place).
+func (r *memRecords) place(e *attemptEntry) {
+	at := r.newest
+	for at != nil && at.rec.LastAttempt.After(e.rec.LastAttempt) {
+		at = at.older
+	}
+	e.older = at
+	if at == nil {
+		e.newer, r.oldest = r.oldest, e
+	} else {
+		e.newer, at.newer = at.newer, e
+	}
+	if e.newer == nil {
+		r.newest = e
+	} else {
+		e.newer.older = e
+	}
+}
+
+func (r *memRecords) unlink(e *attemptEntry) {
+	if e.older == nil {
+		r.oldest = e.newer
+	} else {
+		e.older.newer = e.newer
+	}
+	if e.newer == nil {
+		r.newest = e.older
+	} else {
+		e.newer.older = e.older
+	}
+	e.older, e.newer = nil, nil
 }
 
 func (r *memRecords) resetAttempts(f Filter) int {
 	n := 0
-	for id, e := range r.attempts {
+	for e := r.oldest; e != nil; {
+		next := e.newer
 		if f.MatchesRecord(e.rec.IP, e.rec.Username) {
-			delete(r.attempts, id)
+			r.unlink(e)
+			delete(r.attempts, attemptID{e.rec.Username, e.rec.IP, e.rec.UserAgent})
 			n++
 		}
-	}
-	if n > 0 {
-		h := r.attemptHeap[:0]
-		for _, e := range r.attemptHeap {
-			if _, ok := r.attempts[attemptID{e.rec.Username, e.rec.IP, e.rec.UserAgent}]; ok {
-				e.pos = len(h)
-				h = append(h, e)
-			}
-		}
-		clear(r.attemptHeap[len(h):])
-		r.attemptHeap = h
-		r.attemptHeap.init()
+		e = next
 	}
 	return n
 }
@@ -956,87 +1034,6 @@ func (q *idQueue) remove(id int64) {
 	if i, ok := slices.BinarySearch(live, id); ok {
 		q.ids = slices.Delete(q.ids, q.head+i, q.head+i+1)
 	}
-}
-
-// attemptHeap orders attempt records by LastAttempt, oldest first.
-type attemptHeap []*attemptEntry
-
-func (h attemptHeap) Less(i, j int) bool {
-	a, b := h[i], h[j]
-	if c := a.rec.LastAttempt.Compare(b.rec.LastAttempt); c != 0 {
-		return c < 0
-	}
-	return a.seq < b.seq
-}
-func (h attemptHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].pos = i
-	h[j].pos = j
-}
-
-// The heap operations of container/heap, typed (no interface calls on the
-// hot path). (LastAttempt, seq) is a total order, so the record popped is
-// the same whatever the layout.
-
-func (h *attemptHeap) push(e *attemptEntry) {
-	e.pos = len(*h)
-	*h = append(*h, e)
-	h.up(len(*h) - 1)
-}
-
-func (h *attemptHeap) pop() *attemptEntry {
-	n := len(*h) - 1
-	h.Swap(0, n)
-	h.down(0, n)
-	old := *h
-	e := old[n]
-	old[n] = nil
-	*h = old[:n]
-	return e
-}
-
-func (h attemptHeap) fix(i int) {
-	if !h.down(i, len(h)) {
-		h.up(i)
-	}
-}
-
-func (h attemptHeap) init() {
-	n := len(h)
-	for i := n/2 - 1; i >= 0; i-- {
-		h.down(i, n)
-	}
-}
-
-func (h attemptHeap) up(j int) {
-	for {
-		i := (j - 1) / 2 // parent
-		if i == j || !h.Less(j, i) {
-			break
-		}
-		h.Swap(i, j)
-		j = i
-	}
-}
-
-func (h attemptHeap) down(i0, n int) bool {
-	i := i0
-	for {
-		j1 := 2*i + 1
-		if j1 >= n || j1 < 0 { // j1 < 0 after int overflow
-			break
-		}
-		j := j1 // left child
-		if j2 := j1 + 1; j2 < n && h.Less(j2, j1) {
-			j = j2 // = 2*i + 2  // right child
-		}
-		if !h.Less(j, i) {
-			break
-		}
-		h.Swap(i, j)
-		i = j
-	}
-	return i > i0
 }
 
 // matchesSearch reports whether any field contains search, which is lower

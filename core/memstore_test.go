@@ -384,3 +384,31 @@ func TestMemoryStoreFailureLogsModel(t *testing.T) {
 		}
 	}
 }
+
+// The record cap evicts the record with the oldest LastAttempt, even when
+// records arrive out of time order.
+func TestMemoryStoreRecordCapEvictsOldestTime(t *testing.T) {
+	s := core.NewMemoryStore(core.MemoryOptions{MaxRecords: 3})
+	ctx := context.Background()
+	for _, r := range []struct {
+		user string
+		at   int
+	}{{"a", 10}, {"b", 5}, {"c", 7}, {"d", 20}, {"e", 1}, {"a", 30}} {
+		rec := core.AttemptRecord{Username: r.user, IP: "10.0.0.1", LastAttempt: memT0.Add(time.Duration(r.at) * time.Second)}
+		require.NoError(t, s.RecordFailure(ctx, rec, false, false, 0))
+	}
+	as, total, err := s.Attempts(ctx, core.ListQuery{Sort: "last_attempt", Asc: true})
+	require.NoError(t, err)
+	require.Equal(t, 3, total)
+	var got []string
+	for _, a := range as {
+		got = append(got, fmt.Sprintf("%s@%d×%d", a.Username, int(a.LastAttempt.Sub(memT0).Seconds()), a.Failures))
+	}
+	assert.Equal(t, []string{"e@1×1", "d@20×1", "a@30×2"}, got)
+	n, err := s.Reset(ctx, core.Filter{Username: "d"})
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	_, total, err = s.Attempts(ctx, core.ListQuery{})
+	require.NoError(t, err)
+	assert.Equal(t, 2, total)
+}
