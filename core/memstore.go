@@ -828,16 +828,20 @@ func (r *memRecords) upsertAttempt(rec AttemptRecord, maxRecords int) {
 		r.place(e)
 		return
 	}
+	var e *attemptEntry
 	for len(r.attempts) >= maxRecords && r.oldest != nil {
-		old := r.oldest
-		r.unlink(old)
-		delete(r.attempts, attemptID{old.rec.Username, old.rec.IP, old.rec.UserAgent})
+		e = r.oldest // evicted; its memory is reused below
+		r.unlink(e)
+		delete(r.attempts, attemptID{e.rec.Username, e.rec.IP, e.rec.UserAgent})
+	}
+	if e == nil {
+		e = new(attemptEntry)
 	}
 	rec.Failures = 1
 	if rec.FirstAttempt.IsZero() {
 		rec.FirstAttempt = rec.LastAttempt
 	}
-	e := &attemptEntry{rec: rec}
+	*e = attemptEntry{rec: rec}
 	r.attempts[id] = e
 	r.place(e)
 }
