@@ -12,6 +12,12 @@ import "github.com/redis/go-redis/v9"
 // Every key a script touches, declared or found in an index, lies under
 // the store's hash tag, so all of them live in one cluster slot.
 
+// luaIstr defines istr, the number to string conversion; scripts start
+// with it.
+const luaIstr = `
+local function istr(x) return string.format('%.0f', x) end
+`
+
 // luaPolicy reads the counter scripts' common ARGV head:
 //
 //	1 now seconds, 2 now nanoseconds, 3 limit, 4 extend ("1"/"0"),
@@ -23,7 +29,6 @@ import "github.com/redis/go-redis/v9"
 // and n the last failure's seconds and nanoseconds, xi and xu the IP and
 // username index keys).
 const luaPolicy = `
-local function istr(x) return string.format('%.0f', x) end
 local now_s = tonumber(ARGV[1])
 local now_n = tonumber(ARGV[2])
 local now_ms = now_s * 1000 + math.floor(now_n / 1000000)
@@ -141,7 +146,7 @@ end
 // hitScript is Store.Hit. KEYS: 1 the all-counters index, then per key:
 // counter, IP index, username index (an absent index is the counter key
 // again). Replies {locked, then failures, seconds, nanoseconds per key}.
-var hitScript = redis.NewScript(luaPolicy + `
+var hitScript = redis.NewScript(luaIstr + luaPolicy + `
 local all = KEYS[1]
 local n = (#KEYS - 1) / 3
 local seen, st = {}, {}
@@ -182,31 +187,38 @@ end
 return out
 `)
 
-// releaseScript is Store.Release; KEYS as hitScript's.
-var releaseScript = redis.NewScript(luaPolicy + `
-local all = KEYS[1]
-local n = (#KEYS - 1) / 3
-local seen = {}
-for i = 1, n do
-  local k = KEYS[3 * i - 1]
-  if not seen[k] then
-    seen[k] = true
-    local xi, xu = KEYS[3 * i], KEYS[3 * i + 1]
-    local f, ls, ln, exists = read(k)
-    if f <= 1 then
-      if exists then drop(all, k, xi, xu) end
-    else
-      redis.call('HSET', k, 'f', istr(f - 1))
-      keep(all, k, xi, xu, f - 1, ls, ln)
+// luaRelease (after luaPolicy) defines release(n): Store.Release on the
+// n keys of KEYS laid out as hitScript's.
+const luaRelease = `
+local function release(n)
+  local all = KEYS[1]
+  local seen = {}
+  for i = 1, n do
+    local k = KEYS[3 * i - 1]
+    if not seen[k] then
+      seen[k] = true
+      local xi, xu = KEYS[3 * i], KEYS[3 * i + 1]
+      local f, ls, ln, exists = read(k)
+      if f <= 1 then
+        if exists then drop(all, k, xi, xu) end
+      else
+        redis.call('HSET', k, 'f', istr(f - 1))
+        keep(all, k, xi, xu, f - 1, ls, ln)
+      end
     end
   end
 end
+`
+
+// releaseScript is Store.Release; KEYS and ARGV as hitScript's.
+var releaseScript = redis.NewScript(luaIstr + luaPolicy + luaRelease + `
+release((#KEYS - 1) / 3)
 return 0
 `)
 
 // peekScript is Store.Peek. KEYS: the counters. Replies failures,
 // seconds, nanoseconds per key.
-var peekScript = redis.NewScript(luaPolicy + `
+var peekScript = redis.NewScript(luaIstr + luaPolicy + `
 local out = {}
 for i = 1, #KEYS do
   local f, ls, ln = read(KEYS[i])
@@ -234,7 +246,6 @@ return 0
 // ua, ac, p, g, po, n failures, fa and la first and last attempt, xi and xu
 // its IP and username index keys) and of a log row.
 const luaRecords = `
-local function istr(x) return string.format('%.0f', x) end
 local function delrecord(rall, m)
   local x = redis.call('HMGET', m, 'xi', 'xu')
   local n = redis.call('DEL', m)
@@ -278,7 +289,7 @@ end
 // username index, 7 the "records kept" flag (unused indexes repeat 1 or
 // 4). ARGV: 1 counter mode, 2 record mode: all, ip, user, and, or.
 // Replies {counters removed, records removed, records kept}.
-var resetScript = redis.NewScript(luaRecords + `
+var resetScript = redis.NewScript(luaIstr + luaRecords + `
 local all, xi, xu, rall, ri, ru = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local counters, records = 0, 0
 local function delcounter(m)
@@ -325,7 +336,7 @@ return {counters, records, redis.call('EXISTS', KEYS[7])}
 // cutoff µs ("": none), 14 max records, 15 failure log ("1"/"0"), 16
 // locked out, 17 per-user cap, 18 max logs, 19 log TTL ms, 20 log cutoff
 // µs.
-var recordFailureScript = redis.NewScript(luaRecords + `
+var recordFailureScript = redis.NewScript(luaIstr + luaRecords + `
 local rall, rk, ri, ru = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local base = ARGV[1]
 redis.call('SET', KEYS[5], '1')
@@ -385,25 +396,44 @@ end
 return 0
 `)
 
-// recordLoginScript is RecordStore.RecordLogin. KEYS: 1 all access logs,
-// 2 ID sequence, 3 username index. ARGV: 1 key base, 2 username, 3 ip, 4
-// user agent, 5 path, 6 login time, 7 logout time, 8 login µs, 9 log TTL
-// ms, 10 log cutoff µs, 11 max logs. Replies the row's ID.
-var recordLoginScript = redis.NewScript(luaRecords + `
-local aall, au = KEYS[1], KEYS[3]
-local hp, up = ARGV[1] .. 'a:', ARGV[1] .. 'au:'
-local id = istr(redis.call('INCR', KEYS[2]))
-local hk = hp .. id
-redis.call('HSET', hk, 'u', ARGV[2], 'ip', ARGV[3], 'ua', ARGV[4], 'p', ARGV[5], 'li', ARGV[6], 'lo', ARGV[7])
-redis.call('ZADD', aall, ARGV[8], id)
-redis.call('ZADD', au, id, id)
-if ARGV[9] ~= '0' then
-  redis.call('PEXPIRE', hk, ARGV[9])
-  redis.call('PEXPIRE', au, ARGV[9])
-  redis.call('PEXPIRE', aall, ARGV[9])
+// luaLogin (after luaRecords) defines login(a, o): RecordStore.RecordLogin
+// with its KEYS from a and its ARGV after o. KEYS: a all access logs, a+1
+// ID sequence, a+2 username index. ARGV: o+1 key base, o+2 username, o+3
+// ip, o+4 user agent, o+5 path, o+6 login time, o+7 logout time, o+8
+// login µs, o+9 log TTL ms, o+10 log cutoff µs, o+11 max logs. Returns the
+// row's ID.
+const luaLogin = `
+local function login(a, o)
+  local aall, au = KEYS[a], KEYS[a + 2]
+  local hp, up = ARGV[o + 1] .. 'a:', ARGV[o + 1] .. 'au:'
+  local id = istr(redis.call('INCR', KEYS[a + 1]))
+  local hk = hp .. id
+  redis.call('HSET', hk, 'u', ARGV[o + 2], 'ip', ARGV[o + 3], 'ua', ARGV[o + 4], 'p', ARGV[o + 5],
+    'li', ARGV[o + 6], 'lo', ARGV[o + 7])
+  redis.call('ZADD', aall, ARGV[o + 8], id)
+  redis.call('ZADD', au, id, id)
+  if ARGV[o + 9] ~= '0' then
+    redis.call('PEXPIRE', hk, ARGV[o + 9])
+    redis.call('PEXPIRE', au, ARGV[o + 9])
+    redis.call('PEXPIRE', aall, ARGV[o + 9])
+  end
+  trimlogs(aall, hp, up, ARGV[o + 10], tonumber(ARGV[o + 11]), id)
+  return tonumber(id)
 end
-trimlogs(aall, hp, up, ARGV[10], tonumber(ARGV[11]), id)
-return tonumber(id)
+`
+
+// recordLoginScript is RecordStore.RecordLogin: KEYS and ARGV as login's
+// from 1 and after 0.
+var recordLoginScript = redis.NewScript(luaIstr + luaRecords + luaLogin + `
+return login(1, 0)
+`)
+
+// releaseLoginScript is Store.ReleaseAndRecordLogin: release, then login.
+// KEYS: hitScript's, then login's three. ARGV: hitScript's (the policy
+// head), then login's.
+var releaseLoginScript = redis.NewScript(luaIstr + luaPolicy + luaRelease + luaRecords + luaLogin + `
+release((#KEYS - 4) / 3)
+return login(#KEYS - 2, 9 + 3 * nt)
 `)
 
 // recordLogoutScript is RecordStore.RecordLogout. KEYS: 1 the username's
@@ -426,7 +456,7 @@ return 0
 // deleteLogsScript is DeleteAccessLogs and DeleteFailureLogs. KEYS: 1 the
 // log index. ARGV: 1 row hash prefix, 2 username index prefix, 3 time
 // field, 4 before µs ("": all), 5 before as stored. Replies rows removed.
-var deleteLogsScript = redis.NewScript(luaRecords + `
+var deleteLogsScript = redis.NewScript(luaIstr + luaRecords + `
 local idx, hp, up, tf = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
 local ids
 if ARGV[4] == '' then

@@ -4,8 +4,10 @@
 // Redis Cluster client (redis.UniversalClient).
 //
 // Every operation is one Lua script, run once (EVALSHA, with EVAL when the
-// server has not cached it): Hit, Peek, Release, Clear, Reset and each
-// record operation are one atomic step and one round trip.
+// server has not cached it): Hit, Peek, Release, Clear, Reset, each
+// record operation and ReleaseAndRecordLogin (the end of a successful
+// login: Release and RecordLogin together) are one atomic step and one
+// round trip.
 //
 // # Keys
 //
@@ -97,7 +99,7 @@ type Options struct {
 }
 
 // Store keeps counters, records and logs in Redis. It implements
-// core.Store and core.RecordStore and is safe for concurrent use, by many
+// core.Store, core.RecordStore and core.LoginStore and is safe for concurrent use, by many
 // goroutines and by many processes sharing the server.
 type Store struct {
 	rdb  redis.UniversalClient
@@ -109,13 +111,16 @@ type Store struct {
 	kAccess, kAccessSeq            string
 	kFailures, kFailureSeq         string
 
-	// policy arguments of the counter scripts that do not depend on the call
-	idleMS, marginMS int64
+	// arguments that do not depend on the call: of the counter scripts,
+	// and the TTLs of records and logs (ttlMS)
+	idleMS, marginMS  int64
+	recordTTL, logTTL string
 }
 
 var (
 	_ core.Store       = (*Store)(nil)
 	_ core.RecordStore = (*Store)(nil)
+	_ core.LoginStore  = (*Store)(nil)
 )
 
 // New returns a store on the caller's client, which the store never
@@ -158,6 +163,8 @@ func New(rdb redis.UniversalClient, opts Options) (*Store, error) {
 		kFailures:   base + "F",
 		kFailureSeq: base + "F#",
 		marginMS:    gcMargin.Milliseconds(),
+		recordTTL:   ttlMS(opts.RecordTTL),
+		logTTL:      ttlMS(opts.LogTTL),
 	}
 	if opts.CounterTTL > 0 {
 		s.idleMS = max(opts.CounterTTL.Milliseconds(), 1)
@@ -238,9 +245,10 @@ func wrap(op string, err error) error {
 
 // counterKeys returns KEYS of the hit, release and clear scripts: the
 // all-counters index, then per key its counter, IP index and username
-// index (the counter again when the key has no such field).
-func (s *Store) counterKeys(keys []core.Key) []string {
-	ks := make([]string, 1, 1+3*len(keys))
+// index (the counter again when the key has no such field); with room for
+// extra more.
+func (s *Store) counterKeys(keys []core.Key, extra int) []string {
+	ks := make([]string, 1, 1+3*len(keys)+extra)
 	ks[0] = s.kCounters
 	for i := range keys {
 		k := &keys[i]
@@ -257,9 +265,10 @@ func (s *Store) counterKeys(keys []core.Key) []string {
 	return ks
 }
 
-// policyArgs returns the ARGV head that luaPolicy reads.
-func (s *Store) policyArgs(now time.Time, p *core.Policy) []any {
-	args := make([]any, 0, 9+3*len(p.Tiers))
+// policyArgs returns the ARGV head that luaPolicy reads, with room for
+// extra more.
+func (s *Store) policyArgs(now time.Time, p *core.Policy, extra int) []any {
+	args := make([]any, 0, 9+3*len(p.Tiers)+extra)
 	cs, cn := split(p.CoolOff)
 	extend := "0"
 	if p.ExtendDuringLockout {
@@ -319,7 +328,7 @@ func (s *Store) Hit(ctx context.Context, keys []core.Key, now time.Time, p core.
 	if err := ctx.Err(); err != nil {
 		return false, wrap("hit", err)
 	}
-	reply, err := hitScript.Run(ctx, s.rdb, s.counterKeys(keys), s.policyArgs(now, &p)...).Slice()
+	reply, err := hitScript.Run(ctx, s.rdb, s.counterKeys(keys, 0), s.policyArgs(now, &p, 0)...).Slice()
 	if err != nil {
 		return false, wrap("hit", err)
 	}
@@ -338,7 +347,7 @@ func (s *Store) Release(ctx context.Context, keys []core.Key, now time.Time, p c
 	if err := ctx.Err(); err != nil {
 		return wrap("release", err)
 	}
-	err := releaseScript.Run(ctx, s.rdb, s.counterKeys(keys), s.policyArgs(now, &p)...).Err()
+	err := releaseScript.Run(ctx, s.rdb, s.counterKeys(keys, 0), s.policyArgs(now, &p, 0)...).Err()
 	if err != nil {
 		return wrap("release", err)
 	}
@@ -360,7 +369,7 @@ func (s *Store) Peek(ctx context.Context, keys []core.Key, now time.Time, p core
 	for i := range keys {
 		ks[i] = s.base + "c:" + keys[i].ID
 	}
-	reply, err := peekScript.Run(ctx, s.rdb, ks, s.policyArgs(now, &p)...).Slice()
+	reply, err := peekScript.Run(ctx, s.rdb, ks, s.policyArgs(now, &p, 0)...).Slice()
 	if err != nil {
 		return wrap("peek", err)
 	}
@@ -378,7 +387,7 @@ func (s *Store) Clear(ctx context.Context, keys []core.Key) error {
 	if err := ctx.Err(); err != nil {
 		return wrap("clear", err)
 	}
-	if err := clearScript.Run(ctx, s.rdb, s.counterKeys(keys)).Err(); err != nil {
+	if err := clearScript.Run(ctx, s.rdb, s.counterKeys(keys, 0)).Err(); err != nil {
 		return wrap("clear", err)
 	}
 	return nil
