@@ -37,6 +37,8 @@ type Engine struct {
 	sensitive map[string]bool
 	clock     func() time.Time
 	log       *slog.Logger
+
+	refusalLog logThrottle
 }
 
 // New validates cfg, fills its defaults and returns an Engine. A bad setting

@@ -605,3 +605,32 @@ func TestLoginStoreEndsSuccessInOneStep(t *testing.T) {
 	require.Equal(t, 1, n)
 	assert.Equal(t, "alice", logs[0].Username)
 }
+
+// Under a flood of refusals the log gets one line per second saying how
+// many were left out, while every refusal still reaches the events.
+func TestRefusalLogThrottled(t *testing.T) {
+	var logs bytes.Buffer
+	refused := 0
+	e, clk := newEngine(t, func(c *core.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+		c.Events = core.EventHandlerFunc(func(_ context.Context, ev core.Event) {
+			if ev.Kind == core.EventRefused {
+				refused++
+			}
+		})
+	})
+	for range 3 {
+		try(t, e, req("10.0.0.1", "alice"), false)
+	}
+	for range 10 {
+		d, ran := try(t, e, req("10.0.0.1", "alice"), false)
+		require.False(t, ran)
+		require.Equal(t, core.Locked, d.Outcome)
+	}
+	assert.Equal(t, 1, strings.Count(logs.String(), "refused login attempt"), logs.String())
+	clk.Add(1500 * time.Millisecond)
+	try(t, e, req("10.0.0.1", "alice"), false)
+	assert.Equal(t, 2, strings.Count(logs.String(), "refused login attempt"))
+	assert.Contains(t, logs.String(), "refusals_not_logged=9")
+	assert.Equal(t, 11, refused, "every refusal is an event")
+}

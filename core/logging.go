@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync/atomic"
+	"time"
 )
 
 // maskValue replaces sensitive values, as django-axes does (20 asterisks).
@@ -37,13 +39,21 @@ func (e *Engine) emit(ctx context.Context, p *prepared, ev Event) {
 	case EventReset:
 		msg = "axes: reset attempts"
 	}
-	if e.log.Enabled(ctx, level) {
+	logIt := e.log.Enabled(ctx, level)
+	var skipped int64
+	if logIt && ev.Kind == EventRefused {
+		logIt, skipped = e.refusalLog.allow(ev.Time)
+	}
+	if logIt {
 		attrs := e.clientAttrs(p)
 		switch ev.Kind {
 		case EventLoginFailed, EventLockedOut, EventRefused:
 			attrs = append(attrs, slog.Int("failures", ev.Failures), slog.Int("limit", ev.Limit))
 			if ev.Kind == EventRefused {
 				attrs = append(attrs, slog.String("reason", ev.Outcome.String()))
+				if skipped > 0 {
+					attrs = append(attrs, slog.Int64("refusals_not_logged", skipped))
+				}
 			}
 		case EventStoreError:
 			attrs = append(attrs, slog.String("op", ev.Op), slog.String("policy", ev.Outcome.String()), slog.String("error", ev.Err.Error()))
@@ -61,6 +71,31 @@ func (e *Engine) emit(ctx context.Context, p *prepared, ev Event) {
 		}
 		e.cfg.Events.HandleEvent(ctx, ev)
 	}
+}
+
+// refusalLogEvery spaces the log lines of refused attempts: under a flood
+// of refusals a line each would cost more than the refusal itself and bury
+// the log. Every refusal still reaches the EventHandler (metrics count them
+// all); the next line logged says how many were not.
+const refusalLogEvery = time.Second
+
+// logThrottle lets one line through per refusalLogEvery and counts the
+// others.
+type logThrottle struct {
+	next    atomic.Int64 // unix nanoseconds from which a line may be logged
+	skipped atomic.Int64
+}
+
+// allow reports whether a line may be logged at now and, if so, how many
+// were held back since the last one.
+func (t *logThrottle) allow(now time.Time) (bool, int64) {
+	n := now.UnixNano()
+	next := t.next.Load()
+	if n >= next && t.next.CompareAndSwap(next, n+int64(refusalLogEvery)) {
+		return true, t.skipped.Swap(0)
+	}
+	t.skipped.Add(1)
+	return false, 0
 }
 
 // clientAttrs describes the client as django-axes' client string does: all
