@@ -47,6 +47,30 @@ func (s *Store) RecordLogin(ctx context.Context, log core.AccessLog) error {
 	return nil
 }
 
+// ReleaseAndRecordLogin implements core.LoginStore: Release and
+// RecordLogin in one statement (one call of the function
+// axes_release_login), one round trip, one transaction.
+func (s *Store) ReleaseAndRecordLogin(ctx context.Context, keys []core.Key, now time.Time, p core.Policy, log core.AccessLog) error {
+	if err := ctxErr(ctx, "record login"); err != nil {
+		return err
+	}
+	keys, _ = sqlcommon.Distinct(keys)
+	if len(keys) == 0 {
+		return s.RecordLogin(ctx, log)
+	}
+	ids := make([]string, len(keys))
+	for i := range keys {
+		ids[i] = keys[i].ID
+	}
+	tierF, tierC := tierArgs(&p)
+	_, err := s.pool.Exec(ctx, s.releaseLoginN, ids, sqlcommon.Micros(now), p.CoolOff.Microseconds(), tierF, tierC,
+		log.Username, log.IP, log.UserAgent, log.Path, sqlcommon.Micros(log.LoginTime), sqlcommon.NullMicros(log.LogoutTime))
+	if err != nil {
+		return wrap("record login", err)
+	}
+	return nil
+}
+
 // RecordLogout implements core.RecordStore.
 func (s *Store) RecordLogout(ctx context.Context, username, ip string, at time.Time) error {
 	if err := ctxErr(ctx, "record logout"); err != nil {

@@ -9,7 +9,8 @@
 // statement), in one transaction. Peek,
 // Clear and each listing are one statement; Release and RecordFailure are
 // two or three statements sent as one pipelined batch (one round trip, one
-// implicit transaction). Time always comes from the caller, never from the
+// implicit transaction). ReleaseAndRecordLogin, the end of a successful
+// login, is one call of the function axes_release_login. Time always comes from the caller, never from the
 // database clock.
 package pgstore
 
@@ -48,11 +49,14 @@ type Store struct {
 	own  bool
 	stmt *sqlcommon.Statements
 	hitN string // the call of the several-keys Hit function
+	// the call of the function that releases and records a login
+	releaseLoginN string
 }
 
 var (
 	_ core.Store       = (*Store)(nil)
 	_ core.RecordStore = (*Store)(nil)
+	_ core.LoginStore  = (*Store)(nil)
 )
 
 // Schema returns the DDL of SchemaSQL for opts: names prefixed by
@@ -129,9 +133,10 @@ func New(pool *pgxpool.Pool, opts Options) (*Store, error) {
 	}
 	q := qualify(schema, prefix)
 	return &Store{
-		pool: pool,
-		stmt: sqlcommon.NewStatements(sqlcommon.Postgres, q),
-		hitN: "SELECT o_id, o_failures, o_last, o_locked FROM " + q + "hit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+		pool:          pool,
+		stmt:          sqlcommon.NewStatements(sqlcommon.Postgres, q),
+		hitN:          "SELECT o_id, o_failures, o_last, o_locked FROM " + q + "hit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+		releaseLoginN: "SELECT " + q + "release_login($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
 	}, nil
 }
 
@@ -272,10 +277,7 @@ func (s *Store) hitMany(ctx context.Context, all []core.Key, now time.Time, p *c
 		k := &keys[i]
 		ids[i], params[i], ips[i], users[i], uas[i] = k.ID, int32(k.Params), k.IP, k.Username, k.UserAgent
 	}
-	tierF, tierC := make([]int32, len(p.Tiers)), make([]int64, len(p.Tiers))
-	for i, t := range p.Tiers {
-		tierF[i], tierC[i] = int32(min(t.Failures, 1<<31-1)), t.CoolOff.Microseconds()
-	}
+	tierF, tierC := tierArgs(p)
 	nowUS := sqlcommon.Micros(now)
 	rows, err := s.pool.Query(ctx, s.hitN, ids, params, ips, users, uas,
 		nowUS, p.Limit, p.CoolOff.Microseconds(), tierF, tierC, p.ExtendDuringLockout)
@@ -302,6 +304,16 @@ func (s *Store) hitMany(ctx context.Context, all []core.Key, now time.Time, p *c
 		}
 	}
 	return locked, rows.Err()
+}
+
+// tierArgs returns the tiers of p as the functions take them: failures
+// and cool-offs (µs) in two arrays.
+func tierArgs(p *core.Policy) ([]int32, []int64) {
+	tierF, tierC := make([]int32, len(p.Tiers)), make([]int64, len(p.Tiers))
+	for i, t := range p.Tiers {
+		tierF[i], tierC[i] = int32(min(t.Failures, 1<<31-1)), t.CoolOff.Microseconds()
+	}
+	return tierF, tierC
 }
 
 // Peek implements core.Store.
