@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,7 +17,9 @@ import (
 // TestExamplesServeMetrics builds each example app, attacks it (three
 // wrong passwords lock the client, two more attempts are refused), logs in
 // and out from another client, then scrapes /metrics and finds the counts
-// the attack caused, and reads the start-up line in the app's log.
+// the attack caused, and reads the start-up line in the app's log. The apps
+// run on SQLite: they time the operations of every store but the memory
+// store.
 func TestExamplesServeMetrics(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the example apps")
@@ -25,7 +28,8 @@ func TestExamplesServeMetrics(t *testing.T) {
 	for _, fw := range []string{"nethttp", "gin", "echo", "fiber"} {
 		t.Run(fw, func(t *testing.T) {
 			t.Parallel()
-			app := exampleapp.Start(t, exampleapp.Build(t, fw, dir), "AXES_COOLOFF_TIME=30m")
+			app := exampleapp.Start(t, exampleapp.Build(t, fw, dir), "AXES_COOLOFF_TIME=30m",
+				"AXES_STORE=sqlite:"+filepath.Join(t.TempDir(), "axes.db"))
 			base := app.URL
 
 			attacker := exampleapp.Client(t, "127.0.0.21")
@@ -70,7 +74,7 @@ func TestExamplesServeMetrics(t *testing.T) {
 			log := app.Logs()
 			assert.Contains(t, log, "axes: BEGIN version ")
 			assert.Contains(t, log, "blocking by ip_address")
-			assert.Contains(t, log, "axes: the memory store keeps lockouts in this process")
+			assert.Contains(t, log, "store=sqlite:")
 		})
 	}
 }
