@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // MaxFields caps the fields ParseFields returns, values counted one by one.
@@ -135,6 +136,157 @@ func parseMultipart(body []byte, boundary string) url.Values {
 // parseJSONFields reads the scalar members of a top-level JSON object. A
 // repeated member keeps its last value, as encoding/json does.
 func parseJSONFields(body []byte) url.Values {
+	if out, ok := scanFlatJSON(body); ok {
+		return out
+	}
+	return decodeJSONFields(body)
+}
+
+// scanFlatJSON is the fast path of parseJSONFields for the common login
+// body: one flat object of plain strings (no escapes, valid UTF-8),
+// numbers, booleans and nulls. On anything else (escapes, nesting, a
+// syntax error) it reports false and decodeJSONFields, the reference,
+// reads the body; where it succeeds the two agree (FuzzScanFlatJSON).
+func scanFlatJSON(b []byte) (url.Values, bool) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, false
+	}
+	out := url.Values{}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return out, true
+	}
+	for {
+		key, j, ok := scanPlainString(b, i)
+		if !ok {
+			return nil, false
+		}
+		i = skipSpace(b, j)
+		if i >= len(b) || b[i] != ':' {
+			return nil, false
+		}
+		i = skipSpace(b, i+1)
+		if i >= len(b) {
+			return nil, false
+		}
+		var v string
+		null := false
+		switch c := b[i]; {
+		case c == '"':
+			if v, i, ok = scanPlainString(b, i); !ok {
+				return nil, false
+			}
+		case c == '-' || (c >= '0' && c <= '9'):
+			j := scanNumber(b, i)
+			if j < 0 {
+				return nil, false
+			}
+			v, i = string(b[i:j]), j
+		case bytes.HasPrefix(b[i:], []byte("true")):
+			v, i = "true", i+4
+		case bytes.HasPrefix(b[i:], []byte("false")):
+			v, i = "false", i+5
+		case bytes.HasPrefix(b[i:], []byte("null")):
+			null, i = true, i+4
+		default: // nesting or garbage: the reference decides
+			return nil, false
+		}
+		if !null {
+			if _, seen := out[key]; seen || len(out) < MaxFields {
+				out[key] = []string{v}
+			}
+		}
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return nil, false
+		}
+		switch b[i] {
+		case '}':
+			return out, true
+		case ',':
+			i = skipSpace(b, i+1)
+		default:
+			return nil, false
+		}
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// scanPlainString reads the JSON string at b[i] when it has no escape, no
+// control character and is valid UTF-8, returning it and the index after
+// its closing quote.
+func scanPlainString(b []byte, i int) (string, int, bool) {
+	if i >= len(b) || b[i] != '"' {
+		return "", 0, false
+	}
+	ascii := true
+	for j := i + 1; j < len(b); j++ {
+		switch c := b[j]; {
+		case c == '"':
+			s := b[i+1 : j]
+			if !ascii && !utf8.Valid(s) {
+				return "", 0, false
+			}
+			return string(s), j + 1, true
+		case c == '\\' || c < 0x20:
+			return "", 0, false
+		case c >= 0x80:
+			ascii = false
+		}
+	}
+	return "", 0, false
+}
+
+// scanNumber returns the index after the JSON number at b[i], or -1.
+func scanNumber(b []byte, i int) int {
+	digits := func(i int) int {
+		j := i
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+		}
+		return j
+	}
+	if b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		i = digits(i)
+	default:
+		return -1
+	}
+	if i < len(b) && b[i] == '.' {
+		j := digits(i + 1)
+		if j == i+1 {
+			return -1
+		}
+		i = j
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		j := digits(i)
+		if j == i {
+			return -1
+		}
+		i = j
+	}
+	return i
+}
+
+// decodeJSONFields is parseJSONFields through encoding/json's tokenizer.
+func decodeJSONFields(body []byte) url.Values {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {

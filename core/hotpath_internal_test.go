@@ -110,3 +110,27 @@ func FuzzParsePeer4(f *testing.F) {
 		}
 	})
 }
+
+// Where the flat JSON scanner (the fast path) reads a body, it reads what
+// encoding/json's tokenizer (the reference) reads.
+func FuzzScanFlatJSON(f *testing.F) {
+	for _, s := range []string{`{"username":"alice","password":"x"}`, ` { "a" : 1.5e3 , "b":true,"c":null,"a":"2"} trailing`,
+		`{}`, `{"a":01}`, `{"a":"\u00e9"}`, "{\"a\":\"\xff\"}", `{"a":-0.5E-2,"b":false}`, `{"a":{"b":1}}`, `{"a" 1}`, `{"a":1,}`, `{"é":"ü"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fast, ok := scanFlatJSON(body)
+		if !ok {
+			return
+		}
+		want := decodeJSONFields(body)
+		if len(fast) != len(want) {
+			t.Fatalf("%q: fast %v, reference %v", body, fast, want)
+		}
+		for k, vs := range want {
+			if len(fast[k]) != 1 || fast[k][0] != vs[0] {
+				t.Fatalf("%q: fast %v, reference %v", body, fast, want)
+			}
+		}
+	})
+}
