@@ -520,7 +520,7 @@ func (p *prepared) decide(d *Decision, now time.Time, outcome Outcome, counters 
 			last = c.Last
 		}
 	}
-	d.CoolOff = p.policy.CoolOffAt(d.Failures)
+	d.CoolOff = p.policy.coolOff(d.Failures)
 	if !last.IsZero() && d.CoolOff > 0 {
 		d.LockedUntil = last.Add(d.CoolOff)
 	}
@@ -842,7 +842,7 @@ func (e *Engine) ReportLogout(ctx context.Context, r *Request) {
 }
 
 // Status returns the decision a request would get now, changing nothing.
-func (e *Engine) Status(ctx context.Context, r *Request) Decision {
+func (e *Engine) Status(ctx context.Context, r *Request) (d Decision) {
 	if e.mem == nil {
 		return e.statusStore(ctx, r)
 	}
@@ -867,7 +867,8 @@ func (e *Engine) Status(ctx context.Context, r *Request) Decision {
 	if err := e.mem.peekIDs(orBackground(ctx), ids[:], 0, l.ends[:l.n], now, &p.policy, out); err != nil {
 		return e.storeFailed(ctx, &p, now, "peek", err)
 	}
-	return p.status(now, out)
+	p.statusInto(&d, now, out)
+	return d
 }
 
 func (e *Engine) statusStore(ctx context.Context, r *Request) Decision {
@@ -890,21 +891,26 @@ func (e *Engine) statusStore(ctx context.Context, r *Request) Decision {
 }
 
 // status is the decision of Status from the counters read.
-func (p *prepared) status(now time.Time, out []Counter) Decision {
+func (p *prepared) status(now time.Time, out []Counter) (d Decision) {
+	p.statusInto(&d, now, out)
+	return d
+}
+
+// statusInto is status writing into d.
+func (p *prepared) statusInto(d *Decision, now time.Time, out []Counter) {
 	locked := false
-	for _, c := range out {
-		if p.policy.Locked(c, now) {
-			locked = true
+	if p.policy.Limit > 0 {
+		for i := range out {
+			c := &out[i]
+			locked = locked || (c.Failures >= p.policy.Limit && !p.policy.expiredNano(c.Failures, c.Last.UnixNano(), now.UnixNano()))
 		}
 	}
-	var d Decision
 	if locked {
-		p.decide(&d, now, Locked, out)
-		return d
+		p.decide(d, now, Locked, out)
+		return
 	}
-	p.decide(&d, now, Allowed, out)
+	p.decide(d, now, Allowed, out)
 	d.LockedUntil = time.Time{}
-	return d
 }
 
 func orBackground(ctx context.Context) context.Context {

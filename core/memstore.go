@@ -232,12 +232,12 @@ func (sh *memShard) read(id string, now time.Time, p *Policy) (Counter, int32) {
 	if !ok {
 		return Counter{}, -1
 	}
-	c := sh.entries.at(i).counter()
-	if p.Expired(c, now) {
+	e := sh.entries.at(i)
+	if p.expiredNano(int(e.failures), e.last, now.UnixNano()) {
 		sh.remove(i)
 		return Counter{}, -1
 	}
-	return c, i
+	return e.counter(), i
 }
 
 // readBytes is read for an ID held in bytes.
@@ -246,12 +246,12 @@ func (sh *memShard) readBytes(id []byte, now time.Time, p *Policy) Counter {
 	if !ok {
 		return Counter{}
 	}
-	c := sh.entries.at(i).counter()
-	if p.Expired(c, now) {
+	e := sh.entries.at(i)
+	if p.expiredNano(int(e.failures), e.last, now.UnixNano()) {
 		sh.remove(i)
 		return Counter{}
 	}
-	return c
+	return e.counter()
 }
 
 func (sh *memShard) remove(i int32) {
@@ -282,7 +282,7 @@ func (sh *memShard) write(k *Key, i int32, failures int, now int64, p *Policy, k
 	e.failures = clamp32(failures)
 	e.last = now
 	e.limit = clamp32(p.Limit)
-	e.ttl = int64(p.CoolOffAt(failures))
+	e.ttl = int64(p.coolOff(failures))
 	if sh.stuckUntil != 0 && !e.lockedAt(now) {
 		sh.stuckUntil = 0
 	}
@@ -455,7 +455,7 @@ func (s *MemoryStore) Hit(ctx context.Context, keys []Key, now time.Time, p Poli
 		sh := &s.shards[s.shardOf(keys[0].ID)]
 		sh.mu.Lock()
 		c, i := sh.read(keys[0].ID, now, &p)
-		locked := p.Locked(c, now)
+		locked := p.Limit > 0 && c.Failures >= p.Limit // read left it unexpired: p.Locked
 		if !locked || p.ExtendDuringLockout {
 			c.Failures++
 			c.Last = time.Unix(0, nowNS).UTC()
@@ -476,7 +476,7 @@ func (s *MemoryStore) Hit(ctx context.Context, keys []Key, now time.Time, p Poli
 		sh := s.shard(&l, keys, i)
 		c, _ := sh.read(keys[i].ID, now, &p)
 		out[i] = c
-		locked = locked || p.Locked(c, now)
+		locked = locked || (p.Limit > 0 && c.Failures >= p.Limit) // unexpired: p.Locked
 	}
 	for i := range keys {
 		if j := dupBefore(keys, i); j >= 0 {
@@ -522,7 +522,7 @@ func (s *MemoryStore) Release(ctx context.Context, keys []Key, now time.Time, p 
 		e := sh.entries.at(idx)
 		e.failures--
 		e.limit = clamp32(p.Limit)
-		e.ttl = int64(p.CoolOffAt(int(e.failures)))
+		e.ttl = int64(p.coolOff(int(e.failures)))
 		sh.stuckUntil = 0
 	}
 	return nil

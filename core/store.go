@@ -66,6 +66,23 @@ func (p Policy) Locked(c Counter, now time.Time) bool {
 	return p.Limit > 0 && c.Failures >= p.Limit && !p.Expired(c, now)
 }
 
+// coolOff is CoolOffAt without copying the policy (the hot path).
+func (p *Policy) coolOff(n int) time.Duration {
+	if len(p.Tiers) == 0 {
+		return p.CoolOff
+	}
+	return p.CoolOffAt(n)
+}
+
+// expiredNano is Expired on unix nanoseconds (Last and now).
+func (p *Policy) expiredNano(failures int, last, now int64) bool {
+	if failures <= 0 {
+		return true
+	}
+	d := p.coolOff(failures)
+	return d > 0 && now-last > int64(d)
+}
+
 // Store keeps lockout counters. It is the hot path: every method is one
 // atomic step with respect to every other caller, including other processes
 // that share the same backend. Implementations must be safe for concurrent
