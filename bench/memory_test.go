@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/goaxes/axes/core"
 )
@@ -125,5 +126,53 @@ func BenchmarkNewKey(b *testing.B) {
 				eachNew(b, m.parallel, func(i int) { p.fail(ctx, ips[i]) })
 			})
 		}
+	}
+}
+
+// BenchmarkCounter compares the counting primitive alone, as the peers are
+// called: a key already built (our MemoryStore.Peek and Hit on one
+// ip_address key; the peers' check and fail on the IP string), without the
+// request's parsing, policy and decision that BenchmarkDecision includes.
+func BenchmarkCounter(b *testing.B) {
+	ctx := context.Background()
+	policy := core.Policy{Limit: noLimit, CoolOff: peerWindow, ExtendDuringLockout: true}
+	for _, w := range workloads {
+		ips, _ := keySet(w.keys, false)
+		b.Run(w.name, func(b *testing.B) {
+			b.Run("axes-memory-store", func(b *testing.B) {
+				type fixtureT struct {
+					s    *core.MemoryStore
+					keys [][]core.Key
+				}
+				f := cached("axes-counter/"+w.name, func() fixtureT {
+					f := fixtureT{s: core.NewMemoryStore(core.MemoryOptions{MaxKeys: max(2*len(ips), 1_000)}), keys: make([][]core.Key, len(ips))}
+					out := make([]core.Counter, 1)
+					for i, ip := range ips {
+						f.keys[i] = []core.Key{core.NewKey(core.ParamIPAddress, ip, "", "")}
+						if _, err := f.s.Hit(ctx, f.keys[i], time.Now(), policy, out); err != nil {
+							b.Fatal(err)
+						}
+					}
+					return f
+				})
+				now := core.CoarseNow()
+				for _, op := range []string{"check", "fail"} {
+					b.Run(op, func(b *testing.B) {
+						for _, m := range modes {
+							b.Run(m.name, func(b *testing.B) {
+								each(b, m.parallel, len(f.keys), func(i int) {
+									var out [1]core.Counter
+									if op == "check" {
+										_ = f.s.Peek(ctx, f.keys[i], now, policy, out[:])
+									} else {
+										_, _ = f.s.Hit(ctx, f.keys[i], now, policy, out[:])
+									}
+								})
+							})
+						}
+					})
+				}
+			})
+		})
 	}
 }

@@ -57,6 +57,7 @@ run() { # pattern benchtime [extra go test flags]
 }
 run '^BenchmarkDecision$' "$(t 400ms 50ms)"
 run '^BenchmarkRefused$' "$(t 400ms 50ms)"
+run '^BenchmarkCounter$' "$(t 400ms 50ms)"
 run '^BenchmarkNewKey$' "$(t 1000000x 100000x)"
 run '^BenchmarkMiddleware$' "$(t 300ms 50ms)"
 run '^BenchmarkStores$' "$(t 3000x 300x)"

@@ -35,6 +35,7 @@ func main() {
 		results[m[1]] = vals
 	}
 	memoryTable()
+	counterTable()
 	storesTable()
 	middlewareTable()
 	memUseTable()
@@ -113,6 +114,32 @@ func memoryTable() {
 	}
 	for _, m := range []string{"serial", "parallel"} {
 		row("new key", "fail", m, "NewKey/axes-memory/fail/"+m, func(pn string) string { return "NewKey/" + pn + "/fail/" + m })
+	}
+	fmt.Println()
+}
+
+// counterTable compares the counting primitive alone (a key already
+// built: MemoryStore.Peek and Hit) with the peers, which take a key.
+func counterTable() {
+	fmt.Println("## The counting primitive alone (key already built): ns/op (allocs/op); ratio = peer ns ÷ axes ns")
+	fmt.Println()
+	fmt.Println("| workload | path | mode | axes-memory-store | ulule-memory | ratio | httprate-local | ratio | sethvargo-memory | ratio |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
+	for _, w := range []string{"hot", "keys=1k", "keys=1M"} {
+		for _, p := range []string{"check", "fail"} {
+			for _, m := range []string{"serial", "parallel"} {
+				ours := "Counter/" + w + "/axes-memory-store/" + p + "/" + m
+				if _, ok := results[ours]; !ok {
+					continue
+				}
+				cells := []string{w, p + map[string]string{"check": " (Peek)", "fail": " (Hit)"}[p], m, ns(ours)}
+				for _, pn := range peerNames {
+					peer := "Decision/" + w + "/" + pn + "/" + p + "/" + m
+					cells = append(cells, ns(peer), ratio(peer, ours))
+				}
+				fmt.Println("| " + strings.Join(cells, " | ") + " |")
+			}
+		}
 	}
 	fmt.Println()
 }
