@@ -134,3 +134,32 @@ func FuzzScanFlatJSON(f *testing.F) {
 		}
 	})
 }
+
+// Attempt records whose IDs share a hash are chained; finding and dropping
+// one leaves the others.
+func TestAttemptHashChain(t *testing.T) {
+	var r memRecords
+	r.init()
+	add := func(user string) *attemptEntry {
+		e := &attemptEntry{rec: AttemptRecord{Username: user}, hash: 7, next: r.attempts[7]}
+		r.attempts[7] = e
+		r.nAttempt++
+		r.place(e)
+		return e
+	}
+	a, b, c := add("a"), add("b"), add("c")
+	for _, e := range []*attemptEntry{a, b, c} {
+		if got := r.findAttempt(7, e.rec.Username, "", ""); got != e {
+			t.Fatalf("find %s: got %v", e.rec.Username, got)
+		}
+	}
+	r.dropAttempt(b) // the middle of the chain
+	if r.findAttempt(7, "b", "", "") != nil || r.findAttempt(7, "a", "", "") != a || r.findAttempt(7, "c", "", "") != c {
+		t.Fatal("dropping b lost another record")
+	}
+	r.dropAttempt(c) // the head
+	r.dropAttempt(a)
+	if len(r.attempts) != 0 || r.nAttempt != 0 || r.oldest != nil || r.newest != nil {
+		t.Fatalf("left %d hashes, %d records", len(r.attempts), r.nAttempt)
+	}
+}

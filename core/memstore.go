@@ -782,7 +782,13 @@ func (s *MemoryStore) DeleteFailureLogs(ctx context.Context, before time.Time) (
 
 // memRecords holds the records; MemoryStore.rmu guards it.
 type memRecords struct {
-	attempts map[attemptID]*attemptEntry
+	// attempts indexes the attempt records by the hash of their attemptID
+	// (records whose IDs share a hash are chained by next): a map of
+	// words is denser than one of three strings, and a record is removed
+	// by its stored hash without reading its strings again.
+	attempts map[uint64]*attemptEntry
+	nAttempt int
+	seed     maphash.Seed
 	// oldest and newest end the attempt records' list, in (LastAttempt,
 	// update order) order: the cap evicts the oldest.
 	oldest, newest *attemptEntry
@@ -803,6 +809,43 @@ type attemptID struct{ username, ip, userAgent string }
 type attemptEntry struct {
 	rec          AttemptRecord
 	older, newer *attemptEntry
+	hash         uint64
+	next         *attemptEntry // the next record with the same hash
+}
+
+func (r *memRecords) attemptHash(username, ip, userAgent string) uint64 {
+	return maphash.Comparable(r.seed, attemptID{username, ip, userAgent})
+}
+
+// findAttempt returns the record of the ID, or nil.
+func (r *memRecords) findAttempt(h uint64, username, ip, userAgent string) *attemptEntry {
+	for e := r.attempts[h]; e != nil; e = e.next {
+		if e.rec.Username == username && e.rec.IP == ip && e.rec.UserAgent == userAgent {
+			return e
+		}
+	}
+	return nil
+}
+
+// dropAttempt removes e from the index and the list.
+func (r *memRecords) dropAttempt(e *attemptEntry) {
+	r.unlink(e)
+	if head := r.attempts[e.hash]; head == e {
+		if e.next == nil {
+			delete(r.attempts, e.hash)
+		} else {
+			r.attempts[e.hash] = e.next
+		}
+	} else {
+		for p := head; p != nil; p = p.next {
+			if p.next == e {
+				p.next = e.next
+				break
+			}
+		}
+	}
+	e.next = nil
+	r.nAttempt--
 }
 
 type failureRow struct {
@@ -811,13 +854,14 @@ type failureRow struct {
 }
 
 func (r *memRecords) init() {
-	r.attempts = make(map[attemptID]*attemptEntry)
+	r.attempts = make(map[uint64]*attemptEntry)
+	r.seed = maphash.MakeSeed()
 	r.perUser = make(map[string]*idQueue)
 }
 
 func (r *memRecords) upsertAttempt(rec AttemptRecord, maxRecords int) {
-	id := attemptID{rec.Username, rec.IP, rec.UserAgent}
-	if e, ok := r.attempts[id]; ok {
+	h := r.attemptHash(rec.Username, rec.IP, rec.UserAgent)
+	if e := r.findAttempt(h, rec.Username, rec.IP, rec.UserAgent); e != nil {
 		e.rec.Failures++
 		e.rec.LastAttempt = rec.LastAttempt
 		e.rec.Accept = rec.Accept
@@ -829,10 +873,9 @@ func (r *memRecords) upsertAttempt(rec AttemptRecord, maxRecords int) {
 		return
 	}
 	var e *attemptEntry
-	for len(r.attempts) >= maxRecords && r.oldest != nil {
+	for r.nAttempt >= maxRecords && r.oldest != nil {
 		e = r.oldest // evicted; its memory is reused below
-		r.unlink(e)
-		delete(r.attempts, attemptID{e.rec.Username, e.rec.IP, e.rec.UserAgent})
+		r.dropAttempt(e)
 	}
 	if e == nil {
 		e = new(attemptEntry)
@@ -841,8 +884,9 @@ func (r *memRecords) upsertAttempt(rec AttemptRecord, maxRecords int) {
 	if rec.FirstAttempt.IsZero() {
 		rec.FirstAttempt = rec.LastAttempt
 	}
-	*e = attemptEntry{rec: rec}
-	r.attempts[id] = e
+	*e = attemptEntry{rec: rec, hash: h, next: r.attempts[h]}
+	r.attempts[h] = e
+	r.nAttempt++
 	r.place(e)
 }
 
@@ -886,8 +930,7 @@ func (r *memRecords) resetAttempts(f Filter) int {
 	for e := r.oldest; e != nil; {
 		next := e.newer
 		if f.MatchesRecord(e.rec.IP, e.rec.Username) {
-			r.unlink(e)
-			delete(r.attempts, attemptID{e.rec.Username, e.rec.IP, e.rec.UserAgent})
+			r.dropAttempt(e)
 			n++
 		}
 		e = next
