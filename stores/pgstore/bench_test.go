@@ -80,3 +80,66 @@ func BenchmarkPeek(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkSucceed is the store's part of a successful login on one of
+// 1,000 keys that each hold a failure: the Hit, then the release and the
+// access log, in one statement (LoginStore) or as Release and RecordLogin.
+func BenchmarkSucceed(b *testing.B) {
+	s := newStore(b, newPool(b))
+	p := core.Policy{Limit: 1 << 30, CoolOff: time.Hour}
+	keys := make([][]core.Key, 1000)
+	for i := range keys {
+		keys[i] = []core.Key{core.NewKey(core.ParamIPAddress, fmt.Sprintf("10.0.%d.%d", i>>8, i&255), "", "")}
+		if _, err := s.Hit(context.Background(), keys[i], t0, p, make([]core.Counter, 1)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		name string
+		end  func(ctx context.Context, k []core.Key, log core.AccessLog) error
+	}{
+		{"one-statement", func(ctx context.Context, k []core.Key, log core.AccessLog) error {
+			return s.ReleaseAndRecordLogin(ctx, k, t0, p, log)
+		}},
+		{"release+login", func(ctx context.Context, k []core.Key, log core.AccessLog) error {
+			if err := s.Release(ctx, k, t0, p); err != nil {
+				return err
+			}
+			return s.RecordLogin(ctx, log)
+		}},
+	} {
+		for _, parallel := range []bool{false, true} {
+			mode := "serial"
+			if parallel {
+				mode = "parallel"
+			}
+			b.Run(tt.name+"/"+mode, func(b *testing.B) {
+				var seq atomic.Int64
+				one := func(out []core.Counter) {
+					ctx := context.Background()
+					k := keys[seq.Add(1)%int64(len(keys))]
+					if _, err := s.Hit(ctx, k, t0, p, out); err != nil {
+						b.Fatal(err)
+					}
+					if err := tt.end(ctx, k, core.AccessLog{Username: "alice", IP: k[0].IP, Path: "/login", LoginTime: t0}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportAllocs()
+				if !parallel {
+					out := make([]core.Counter, 1)
+					for b.Loop() {
+						one(out)
+					}
+					return
+				}
+				b.RunParallel(func(pb *testing.PB) {
+					out := make([]core.Counter, 1)
+					for pb.Next() {
+						one(out)
+					}
+				})
+			})
+		}
+	}
+}

@@ -80,7 +80,7 @@ func tracedPool(t *testing.T, tr *tripTracer) *pgxpool.Pool {
 
 // TestSucceedTwoStatements: a successful login through an Engine (Begin,
 // then Succeed) on three keys costs two statements, one round trip each:
-// the Hit (axes_hit) and ReleaseAndRecordLogin (axes_release_login). Its
+// the Hit (axes_hit) and ReleaseAndRecordLogin. Its
 // effects are those of Release and RecordLogin: the advance count is
 // taken back and the access log row is written.
 func TestSucceedTwoStatements(t *testing.T) {
@@ -134,7 +134,7 @@ func TestSucceedTwoStatements(t *testing.T) {
 	trips := tr.take()
 	require.Len(t, trips, 2, "round trips of Begin+Succeed: got %q, want 2", trips)
 	assert.Contains(t, trips[0], "hit(", "first statement: got %q, want the Hit function", trips[0])
-	assert.Contains(t, trips[1], "release_login(", "second statement: got %q, want the release and login function", trips[1])
+	assert.Contains(t, trips[1], "INSERT INTO", "second statement: got %q, want the release and the access log", trips[1])
 
 	assert.Equal(t, []int{1, 1, 1}, peek(), "counters after the success: the advance count is taken back")
 	logs, total, err := s.AccessLogs(ctx, core.ListQuery{Filter: core.Filter{Username: "alice"}})
@@ -254,4 +254,30 @@ func TestReleaseAndRecordLoginConcurrent(t *testing.T) {
 	_, total, err := a.AccessLogs(ctx, core.ListQuery{})
 	require.NoError(t, err)
 	assert.Equal(t, 60, total, "access logs: got %d, want 60", total)
+}
+
+// TestReleaseAndRecordLoginPlannedOnce: the statement's generic plan is
+// used once the server has tried it, so that it is not planned again at
+// every call (an array parameter would make the server plan each call).
+func TestReleaseAndRecordLoginPlannedOnce(t *testing.T) {
+	cfg, err := pgxpool.ParseConfig(pgURL(t))
+	require.NoError(t, err)
+	cfg.MaxConns = 1 // one session: its prepared statements are the store's
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	s, err := pgstore.New(pool, pgstore.Options{Schema: freshSchema(t, newPool(t))})
+	require.NoError(t, err)
+	ctx := context.Background()
+	p := core.Policy{Limit: 10, CoolOff: time.Hour}
+	keys := []core.Key{core.NewKey(core.ParamIPAddress, "10.0.0.1", "", ""), core.NewKey(core.ParamUsername, "", "alice", "")}
+	for range 20 {
+		_, err := s.Hit(ctx, keys, t0, p, make([]core.Counter, 2))
+		require.NoError(t, err)
+		require.NoError(t, s.ReleaseAndRecordLogin(ctx, keys, t0, p, core.AccessLog{Username: "alice", IP: "10.0.0.1", LoginTime: t0}))
+	}
+	var generic, custom int64
+	require.NoError(t, pool.QueryRow(ctx, `SELECT generic_plans, custom_plans FROM pg_prepared_statements
+		WHERE statement LIKE '%access_logs (username%' AND statement LIKE '%FOR UPDATE%'`).Scan(&generic, &custom))
+	assert.GreaterOrEqual(t, generic, int64(10), "generic plans of 20 calls: got %d (and %d custom), want most", generic, custom)
 }

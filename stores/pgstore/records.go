@@ -2,6 +2,9 @@ package pgstore
 
 import (
 	"context"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -48,8 +51,8 @@ func (s *Store) RecordLogin(ctx context.Context, log core.AccessLog) error {
 }
 
 // ReleaseAndRecordLogin implements core.LoginStore: Release and
-// RecordLogin in one statement (one call of the function
-// axes_release_login), one round trip, one transaction.
+// RecordLogin in one statement (releaseLoginSQL), one round trip, one
+// transaction.
 func (s *Store) ReleaseAndRecordLogin(ctx context.Context, keys []core.Key, now time.Time, p core.Policy, log core.AccessLog) error {
 	if err := ctxErr(ctx, "record login"); err != nil {
 		return err
@@ -58,17 +61,72 @@ func (s *Store) ReleaseAndRecordLogin(ctx context.Context, keys []core.Key, now 
 	if len(keys) == 0 {
 		return s.RecordLogin(ctx, log)
 	}
-	ids := make([]string, len(keys))
-	for i := range keys {
-		ids[i] = keys[i].ID
-	}
-	tierF, tierC := tierArgs(&p)
-	_, err := s.pool.Exec(ctx, s.releaseLoginN, ids, sqlcommon.Micros(now), p.CoolOff.Microseconds(), tierF, tierC,
-		log.Username, log.IP, log.UserAgent, log.Path, sqlcommon.Micros(log.LoginTime), sqlcommon.NullMicros(log.LogoutTime))
-	if err != nil {
+	argv := make([]any, 0, 8+2*len(p.Tiers)+len(keys))
+	argv = sqlcommon.PolicyArgs(argv, &p, now, false)
+	argv = sqlcommon.IDArgs(argv, keys)
+	argv = append(argv, sqlcommon.LoginArgs(&log)...)
+	if _, err := s.pool.Exec(ctx, s.releaseLoginSQL(len(keys), len(p.Tiers)), argv...); err != nil {
 		return wrap("record login", err)
 	}
 	return nil
+}
+
+// loginShape is what the text of releaseLoginSQL depends on.
+type loginShape struct{ keys, tiers int }
+
+// releaseLoginSQL is the statement of ReleaseAndRecordLogin on keys
+// distinct keys with a policy of tiers cool-off tiers. Its arguments:
+// sqlcommon.PolicyArgs without the limit, sqlcommon.IDArgs,
+// sqlcommon.LoginArgs. Every value is a scalar parameter, so that the
+// server's generic plan is as good as a custom one and the statement is
+// planned once per connection, not at every call.
+//
+// The first part locks the keys' rows in ID order (as the Hit function
+// does, so that the two never deadlock) and reads them as they are once
+// locked: under READ COMMITTED a row locked after waiting for another
+// transaction is read in its newest version. The DELETE and the UPDATE then
+// act on those values: a counter at one, or expired, goes; the others lose
+// one. They touch disjoint rows, each once, as one statement must.
+func (s *Store) releaseLoginSQL(keys, tiers int) string {
+	sh := loginShape{keys, tiers}
+	if q, ok := s.releaseLogin.Load(sh); ok {
+		return q.(string)
+	}
+	n := 0
+	ph := func(cast string) string {
+		n++
+		return "$" + strconv.Itoa(n) + "::" + cast
+	}
+	now, base := ph("bigint"), ph("bigint")
+	cool := base
+	if tiers > 0 {
+		var b strings.Builder
+		b.WriteString("(CASE")
+		for range tiers {
+			f, c := ph("integer"), ph("bigint")
+			fmt.Fprintf(&b, " WHEN l.failures >= %s THEN %s", f, c)
+		}
+		fmt.Fprintf(&b, " ELSE %s END)", base)
+		cool = b.String()
+	}
+	ids := make([]string, keys)
+	for i := range ids {
+		ids[i] = ph("text")
+	}
+	gone := fmt.Sprintf("(l.failures <= 1 OR (%[1]s > 0 AND %[2]s - l.last > %[1]s))", cool, now)
+	q := fmt.Sprintf(`WITH l AS MATERIALIZED (
+	SELECT c.id, c.failures, c.last FROM %[1]s AS c WHERE c.id IN (%[2]s) ORDER BY c.id FOR UPDATE
+), d AS (
+	DELETE FROM %[1]s AS c USING l WHERE c.id = l.id AND %[3]s
+), u AS (
+	UPDATE %[1]s AS c SET failures = l.failures - 1 FROM l WHERE c.id = l.id AND NOT %[3]s
+)
+INSERT INTO %[4]s (username, ip, user_agent, path, login_time, logout_time)
+VALUES (%[5]s, %[6]s, %[7]s, %[8]s, %[9]s, %[10]s)`,
+		s.prefix+"counters", strings.Join(ids, ", "), gone, s.prefix+"access_logs",
+		ph("text"), ph("text"), ph("text"), ph("text"), ph("bigint"), ph("bigint"))
+	s.releaseLogin.Store(sh, q)
+	return q
 }
 
 // RecordLogout implements core.RecordStore.

@@ -13,10 +13,6 @@ package pgstore
 //   - axes_hit: a Hit on several keys, in one call of two statements: an
 //     upsert that inserts the missing keys and locks every key's row (in ID
 //     order), then one statement that judges the rows and counts them.
-//   - axes_release_login: the end of a successful login (Release, then
-//     RecordLogin) in one call: it locks the keys' rows in ID order,
-//     deletes those at one failure or expired, takes one from the others
-//     and appends the access log row.
 //   - axes_attempts: django-axes' AccessAttempt, one row per (username, ip,
 //     user_agent).
 //   - axes_access_logs: AccessLog; logout_time is NULL while logged in.
@@ -114,29 +110,6 @@ BEGIN
 	)
 	SELECT e.id, coalesce(u.failures, e.failures), coalesce(u.last, e.last), st.locked
 	FROM e CROSS JOIN st LEFT JOIN u ON u.id = e.id;
-END
-$fn$;
-
-CREATE OR REPLACE FUNCTION axes_release_login(
-	p_ids text[], p_now bigint, p_base bigint, p_tier_f integer[], p_tier_c bigint[],
-	p_username text, p_ip text, p_ua text, p_path text, p_login bigint, p_logout bigint)
-RETURNS void
-LANGUAGE plpgsql AS $fn$
-BEGIN
-	-- Lock the keys' rows in ID order, as axes_hit does, so that the two
-	-- never deadlock; each statement below then sees the rows as they are
-	-- (a fresh snapshot per statement) and no one else changes them.
-	PERFORM 1 FROM axes_counters WHERE id = ANY (p_ids) ORDER BY id FOR UPDATE;
-	-- Release: a counter at one, or expired, goes; the others lose one.
-	DELETE FROM axes_counters AS c
-	WHERE c.id = ANY (p_ids) AND (c.failures <= 1 OR EXISTS (
-		SELECT FROM (SELECT coalesce((
-			SELECT p_tier_c[i] FROM generate_subscripts(p_tier_f, 1) AS i
-			WHERE p_tier_f[i] <= c.failures ORDER BY i DESC LIMIT 1), p_base) AS cool) AS x
-		WHERE x.cool > 0 AND p_now - c.last > x.cool));
-	UPDATE axes_counters AS c SET failures = c.failures - 1 WHERE c.id = ANY (p_ids);
-	INSERT INTO axes_access_logs (username, ip, user_agent, path, login_time, logout_time)
-	VALUES (p_username, p_ip, p_ua, p_path, p_login, p_logout);
 END
 $fn$;
 `

@@ -10,7 +10,7 @@
 // Clear and each listing are one statement; Release and RecordFailure are
 // two or three statements sent as one pipelined batch (one round trip, one
 // implicit transaction). ReleaseAndRecordLogin, the end of a successful
-// login, is one call of the function axes_release_login. Time always comes from the caller, never from the
+// login, is one statement. Time always comes from the caller, never from the
 // database clock.
 package pgstore
 
@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -42,15 +43,17 @@ type Options struct {
 	SetupTimeout time.Duration
 }
 
-// Store is a core.Store and core.RecordStore in PostgreSQL. It is safe for
-// concurrent use, by many goroutines and many processes on one database.
+// Store is a core.Store, core.RecordStore and core.LoginStore in
+// PostgreSQL. It is safe for concurrent use, by many goroutines and many
+// processes on one database.
 type Store struct {
-	pool *pgxpool.Pool
-	own  bool
-	stmt *sqlcommon.Statements
-	hitN string // the call of the several-keys Hit function
-	// the call of the function that releases and records a login
-	releaseLoginN string
+	pool   *pgxpool.Pool
+	own    bool
+	stmt   *sqlcommon.Statements
+	hitN   string // the call of the several-keys Hit function
+	prefix string // of the tables, qualified
+	// releaseLogin caches releaseLoginSQL by shape.
+	releaseLogin sync.Map
 }
 
 var (
@@ -133,10 +136,10 @@ func New(pool *pgxpool.Pool, opts Options) (*Store, error) {
 	}
 	q := qualify(schema, prefix)
 	return &Store{
-		pool:          pool,
-		stmt:          sqlcommon.NewStatements(sqlcommon.Postgres, q),
-		hitN:          "SELECT o_id, o_failures, o_last, o_locked FROM " + q + "hit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-		releaseLoginN: "SELECT " + q + "release_login($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+		pool:   pool,
+		stmt:   sqlcommon.NewStatements(sqlcommon.Postgres, q),
+		hitN:   "SELECT o_id, o_failures, o_last, o_locked FROM " + q + "hit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+		prefix: q,
 	}, nil
 }
 
@@ -277,7 +280,10 @@ func (s *Store) hitMany(ctx context.Context, all []core.Key, now time.Time, p *c
 		k := &keys[i]
 		ids[i], params[i], ips[i], users[i], uas[i] = k.ID, int32(k.Params), k.IP, k.Username, k.UserAgent
 	}
-	tierF, tierC := tierArgs(p)
+	tierF, tierC := make([]int32, len(p.Tiers)), make([]int64, len(p.Tiers))
+	for i, t := range p.Tiers {
+		tierF[i], tierC[i] = int32(min(t.Failures, 1<<31-1)), t.CoolOff.Microseconds()
+	}
 	nowUS := sqlcommon.Micros(now)
 	rows, err := s.pool.Query(ctx, s.hitN, ids, params, ips, users, uas,
 		nowUS, p.Limit, p.CoolOff.Microseconds(), tierF, tierC, p.ExtendDuringLockout)
@@ -304,16 +310,6 @@ func (s *Store) hitMany(ctx context.Context, all []core.Key, now time.Time, p *c
 		}
 	}
 	return locked, rows.Err()
-}
-
-// tierArgs returns the tiers of p as the functions take them: failures
-// and cool-offs (µs) in two arrays.
-func tierArgs(p *core.Policy) ([]int32, []int64) {
-	tierF, tierC := make([]int32, len(p.Tiers)), make([]int64, len(p.Tiers))
-	for i, t := range p.Tiers {
-		tierF[i], tierC[i] = int32(min(t.Failures, 1<<31-1)), t.CoolOff.Microseconds()
-	}
-	return tierF, tierC
 }
 
 // Peek implements core.Store.
