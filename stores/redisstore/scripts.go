@@ -25,9 +25,9 @@ local function istr(x) return string.format('%.0f', x) end
 //	8 cool-off nanoseconds, 9 tier count, then per tier: failures,
 //	seconds, nanoseconds
 //
-// and defines the Policy functions on counters (hash fields f failures, s
-// and n the last failure's seconds and nanoseconds, xi and xu the IP and
-// username index keys).
+// and defines the Policy functions that read counters (hash fields f
+// failures, s and n the last failure's seconds and nanoseconds, xi and xu
+// the IP and username index keys).
 const luaPolicy = `
 local now_s = tonumber(ARGV[1])
 local now_n = tonumber(ARGV[2])
@@ -76,7 +76,12 @@ local function read(k)
   if expired(f, ls, ln) then return 0, 0, 0, true end
   return f, ls, ln, true
 end
+`
 
+// luaCounters (after luaPolicy) defines the writes of counters and their
+// indexes, for the scripts that change them (Peek only reads, and skips
+// defining these).
+const luaCounters = `
 -- deadline is when (core's clock, ms) a counter stops counting, plus the
 -- margin; nil when it must stay until reset: no cool-off and locked.
 local function deadline(f, ls, ln)
@@ -146,7 +151,7 @@ end
 // hitScript is Store.Hit. KEYS: 1 the all-counters index, then per key:
 // counter, IP index, username index (an absent index is the counter key
 // again). Replies {locked, then failures, seconds, nanoseconds per key}.
-var hitScript = redis.NewScript(luaIstr + luaPolicy + `
+var hitScript = redis.NewScript(luaIstr + luaPolicy + luaCounters + `
 local all = KEYS[1]
 local n = (#KEYS - 1) / 3
 local seen, st = {}, {}
@@ -187,7 +192,7 @@ end
 return out
 `)
 
-// luaRelease (after luaPolicy) defines release(n): Store.Release on the
+// luaRelease (after luaCounters) defines release(n): Store.Release on the
 // n keys of KEYS laid out as hitScript's.
 const luaRelease = `
 local function release(n)
@@ -211,7 +216,7 @@ end
 `
 
 // releaseScript is Store.Release; KEYS and ARGV as hitScript's.
-var releaseScript = redis.NewScript(luaIstr + luaPolicy + luaRelease + `
+var releaseScript = redis.NewScript(luaIstr + luaPolicy + luaCounters + luaRelease + `
 release((#KEYS - 1) / 3)
 return 0
 `)
@@ -431,7 +436,7 @@ return login(1, 0)
 // releaseLoginScript is Store.ReleaseAndRecordLogin: release, then login.
 // KEYS: hitScript's, then login's three. ARGV: hitScript's (the policy
 // head), then login's.
-var releaseLoginScript = redis.NewScript(luaIstr + luaPolicy + luaRelease + luaRecords + luaLogin + `
+var releaseLoginScript = redis.NewScript(luaIstr + luaPolicy + luaCounters + luaRelease + luaRecords + luaLogin + `
 release((#KEYS - 4) / 3)
 return login(#KEYS - 2, 9 + 3 * nt)
 `)
