@@ -80,3 +80,49 @@ func BenchmarkPeek(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkHitLocked refuses a locked key again and again, counting each
+// refusal (ResetCoolOffOnFailureDuringLockout, the default): an attacker
+// hammering a locked client.
+func BenchmarkHitLocked(b *testing.B) {
+	for _, nkeys := range []int{1, 2} {
+		b.Run(fmt.Sprintf("keys=%d/serial", nkeys), func(b *testing.B) { benchHitLocked(b, nkeys, false) })
+		b.Run(fmt.Sprintf("keys=%d/parallel", nkeys), func(b *testing.B) { benchHitLocked(b, nkeys, true) })
+	}
+}
+
+func benchHitLocked(b *testing.B, nkeys int, parallel bool) {
+	s := open(b, filepath.Join(b.TempDir(), "bench.db"))
+	p := core.Policy{Limit: 3, CoolOff: time.Hour, ExtendDuringLockout: true}
+	keys := []core.Key{core.NewKey(core.ParamIPAddress, "10.0.0.1", "", "")}
+	if nkeys == 2 {
+		keys = append(keys, core.NewKey(core.ParamUsername, "", "alice", ""))
+	}
+	ctx := context.Background()
+	for range 3 {
+		if _, err := s.Hit(ctx, keys, t0, p, make([]core.Counter, nkeys)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	one := func(out []core.Counter) {
+		locked, err := s.Hit(ctx, keys, t0.Add(time.Second), p, out)
+		if err != nil || !locked {
+			b.Fatalf("Hit on a locked key: got locked=%v, err=%v; want locked", locked, err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	if !parallel {
+		out := make([]core.Counter, nkeys)
+		for range b.N {
+			one(out)
+		}
+		return
+	}
+	b.RunParallel(func(pb *testing.PB) {
+		out := make([]core.Counter, nkeys)
+		for pb.Next() {
+			one(out)
+		}
+	})
+}

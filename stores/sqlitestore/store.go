@@ -7,8 +7,41 @@
 // Each Hit on one key is one statement (INSERT … ON CONFLICT … DO UPDATE …
 // RETURNING); a Hit on several keys is one BEGIN IMMEDIATE transaction, so
 // SQLite's single writer makes it one atomic step across goroutines and
-// processes. Open sets WAL mode, synchronous=NORMAL and a busy timeout, and
-// keeps one connection, since SQLite writes one at a time anyway.
+// processes. Open sets WAL mode, synchronous=NORMAL and a busy timeout. The
+// store's writes take turns in Go on one connection of their own, since
+// SQLite writes one at a time anyway; reads use the others.
+//
+// # Locked clients cost no write
+//
+// An attacker who keeps hammering a locked client would otherwise cost one
+// write per request (with ResetCoolOffOnFailureDuringLockout, the default,
+// every refusal counts: failures + 1, last = now). Instead, the store keeps
+// the counters of keys that it found locked in memory (Options.CacheSize)
+// and answers their Hits and Peeks from there, counting the refusals in
+// memory; the counts are written in one batch within Options.BatchWindow
+// (default 100ms), before any Release, Clear, Reset or database Peek of
+// those keys, and on Close. The cache only ever refuses: an attempt that
+// may be allowed is always counted by its atomic statement in the
+// database, so the exact limit (DESIGN G1) holds across goroutines and
+// processes as before.
+//
+// Other processes' commits (another app instance, `axes reset-ip` from the
+// CLI) are seen through SQLite's PRAGMA data_version on the store's write
+// connection, read again before the cache answers whenever the last read is
+// older than Options.Recheck (default 10ms, on the monotonic clock). So a
+// reset committed by another process at time T is obeyed by every request
+// that begins after T + Recheck. When another process committed, the
+// pending refusals are written to their rows if those rows are unchanged or
+// still locked there (otherwise, reset or cooled off meanwhile, they are
+// dropped), and the rest of the cache is dropped.
+//
+// The trade-offs: another process sharing the file sees a locked key's
+// refusals up to BatchWindow late, so its view of when that key's cool-off
+// ends may lag by as much; and a crash (not Close) loses the refusals
+// counted in the last BatchWindow: lockouts themselves are never cached
+// before they are written, so they survive any crash, only their
+// extensions may be that much shorter. Set Options.CacheSize to -1 for a
+// write per refusal.
 package sqlitestore
 
 import (
@@ -35,8 +68,20 @@ type Options struct {
 	// process's write. Default 5s.
 	BusyTimeout time.Duration
 	// MaxConns caps Open's connections (readers run in parallel in WAL
-	// mode; writers take turns). Default 4; ":memory:" always uses 1.
+	// mode; writers take turns on one of them). Default 4; ":memory:"
+	// always uses 1.
 	MaxConns int
+	// CacheSize caps the keys whose counters the store keeps in memory
+	// while they are locked, to refuse their attempts without a write
+	// (see the package comment). Default 4096; -1 turns the cache off.
+	CacheSize int
+	// BatchWindow is how long refusals of locked keys may be counted in
+	// memory before they are written. Default 100ms.
+	BatchWindow time.Duration
+	// Recheck is how long the cache answers after it last checked that no
+	// other connection committed (PRAGMA data_version): the bound on how
+	// late a reset made by another process is obeyed. Default 10ms.
+	Recheck time.Duration
 }
 
 // Store is a core.Store and core.RecordStore in SQLite. It is safe for
@@ -49,6 +94,15 @@ type Store struct {
 	// at a time anyway, and a queue in Go beats its busy handler, which
 	// sleeps and gives up after the busy timeout. Readers do not queue.
 	write chan struct{}
+	// pinned: the writes use wconn, one connection kept for them, whose
+	// data_version tells other connections' commits from the store's own.
+	// Without it (a pool of one connection, or no cache), each write takes
+	// a pool connection.
+	pinned bool
+	wconn  *sql.Conn
+	// cache answers for locked keys (nil when Options.CacheSize < 0).
+	cache            *refusalCache
+	flushSQL, rowSQL string
 }
 
 var (
@@ -80,15 +134,39 @@ func prefix(opts Options) (string, error) {
 // creating the tables when they are missing. db must be opened with the
 // "sqlite" driver of modernc.org/sqlite; set a busy timeout and WAL mode in
 // its DSN, as Open does, when other processes or other code write to the
-// same file. The store's own writes take turns in Go.
+// same file. The store's own writes take turns in Go, on one connection of
+// db that the store keeps until Close (unless db has at most one
+// connection, which the store then shares); Close hands it back and writes
+// the pending refusals, so close the store before db.
 func New(db *sql.DB, opts Options) (*Store, error) {
 	p, err := prefix(opts)
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, stmt: sqlcommon.NewStatements(sqlcommon.SQLite, p), write: make(chan struct{}, 1)}
+	if opts.CacheSize < -1 || opts.BatchWindow < 0 || opts.Recheck < 0 {
+		return nil, errors.New("axes: sqlitestore: Options.CacheSize, BatchWindow and Recheck: want -1 or more, and durations of 0 or more")
+	}
+	s := &Store{db: db, stmt: sqlcommon.NewStatements(sqlcommon.SQLite, p), write: make(chan struct{}, 1),
+		flushSQL: "UPDATE " + p + "counters SET failures = $1, last = $2 WHERE id = $3",
+		rowSQL:   "SELECT failures, last FROM " + p + "counters WHERE id = $1"}
 	if _, err := db.ExecContext(context.Background(), sqlcommon.Resolve(SchemaSQL, p)); err != nil {
 		return nil, fmt.Errorf("axes: sqlitestore: create schema: %w", err)
+	}
+	if opts.CacheSize >= 0 {
+		size, recheck, window := opts.CacheSize, opts.Recheck, opts.BatchWindow
+		if size == 0 {
+			size = 4096
+		}
+		if recheck == 0 {
+			recheck = 10 * time.Millisecond
+		}
+		if window == 0 {
+			window = 100 * time.Millisecond
+		}
+		s.cache = newRefusalCache(size, recheck, window)
+		s.cache.timer = time.AfterFunc(time.Hour, s.flushLater)
+		s.cache.timer.Stop()
+		s.pinned = db.Stats().MaxOpenConnections != 1
 	}
 	return s, nil
 }
@@ -143,13 +221,52 @@ func escapePath(path string) string {
 // DB returns the database the store uses.
 func (s *Store) DB() *sql.DB { return s.db }
 
-// Close closes the database when Open opened it; a store from New leaves
-// the caller's db open.
+// Close writes the refusals counted in memory, hands back the store's
+// write connection and closes the database when Open opened it; a store
+// from New leaves the caller's db open (and keeps working on it, without
+// its cache).
 func (s *Store) Close() error {
-	if !s.own {
-		return nil
+	var errs []error
+	if s.cache != nil {
+		_ = s.lock(context.Background())
+		c := s.cache
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			s.unlock()
+			return nil
+		}
+		c.timer.Stop()
+		c.armed = false
+		pending := false
+		for _, e := range c.m {
+			pending = pending || e.pend > 0
+		}
+		c.mu.Unlock()
+		if pending {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			if err := s.sync(ctx, nil, true); err != nil {
+				errs = append(errs, fmt.Errorf("write the pending refusals: %w", err))
+			}
+			cancel()
+		}
+		c.mu.Lock()
+		c.closed = true
+		clear(c.m)
+		c.mu.Unlock()
+		if s.wconn != nil {
+			_ = s.wconn.Close()
+			s.wconn = nil
+		}
+		s.pinned = false
+		s.unlock()
 	}
-	if err := s.db.Close(); err != nil {
+	if s.own {
+		if err := s.db.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("axes: sqlitestore: close: %w", err)
 	}
 	return nil
@@ -185,7 +302,21 @@ func (s *Store) exec(ctx context.Context, q string, argv ...any) (sql.Result, er
 		return nil, err
 	}
 	defer s.unlock()
-	return s.db.ExecContext(ctx, q, argv...)
+	return s.execLocked(ctx, q, argv...)
+}
+
+// execLocked runs one write statement; the writer lock is held.
+func (s *Store) execLocked(ctx context.Context, q string, argv ...any) (sql.Result, error) {
+	c, release, err := s.conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	res, err := c.ExecContext(ctx, q, argv...)
+	if err != nil {
+		s.connFailed(err)
+	}
+	return res, err
 }
 
 // writeTx runs fn in a BEGIN IMMEDIATE transaction: it takes SQLite's write
@@ -196,11 +327,21 @@ func (s *Store) writeTx(ctx context.Context, fn func(c *sql.Conn) error) (err er
 		return err
 	}
 	defer s.unlock()
-	c, err := s.db.Conn(ctx)
+	return s.writeTxLocked(ctx, fn)
+}
+
+// writeTxLocked is writeTx with the writer lock held.
+func (s *Store) writeTxLocked(ctx context.Context, fn func(c *sql.Conn) error) (err error) {
+	c, release, err := s.conn(ctx)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer release()
+	defer func() {
+		if err != nil {
+			s.connFailed(err)
+		}
+	}()
 	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return err
 	}
@@ -239,17 +380,44 @@ func (s *Store) Hit(ctx context.Context, keys []core.Key, now time.Time, p core.
 	if err := checkOut(keys, out); err != nil {
 		return false, wrap("hit", err)
 	}
-	switch len(keys) {
-	case 0:
+	if len(keys) == 0 {
 		return false, nil
-	case 1:
-		if err := s.lock(ctx); err != nil {
-			return false, wrap("hit", err)
+	}
+	if s.cache != nil {
+		served, stale := s.cachedHit(keys, now, &p, out)
+		if stale {
+			if err := s.verify(ctx); err != nil {
+				return false, wrap("hit", err)
+			}
+			served, _ = s.cachedHit(keys, now, &p, out)
 		}
-		locked, err := s.hitOne(ctx, s.db, &keys[0], now, &p, &out[0])
-		s.unlock()
+		if served {
+			return true, nil
+		}
+	}
+	if err := s.lock(ctx); err != nil {
+		return false, wrap("hit", err)
+	}
+	defer s.unlock()
+	var gone []*entry
+	if s.cache != nil {
+		// The statements change these keys' rows: their entries leave the
+		// cache first, with their pending refusals written.
+		gone = s.cache.take(keys, false)
+		if anyPending(gone) {
+			if err := s.sync(ctx, gone, true); err != nil {
+				s.cache.restore(gone)
+				return false, wrap("hit", err)
+			}
+		}
+	}
+	if len(keys) == 1 {
+		locked, err := s.hitOneLocked(ctx, &keys[0], now, &p, &out[0])
 		if err != nil {
 			return false, wrap("hit", err)
+		}
+		if locked && s.cache != nil {
+			s.cache.put(keys, out)
 		}
 		return locked, nil
 	}
@@ -259,7 +427,7 @@ func (s *Store) Hit(ctx context.Context, keys []core.Key, now time.Time, p core.
 		counters = make([]core.Counter, len(uniq))
 	}
 	var locked bool
-	err := s.writeTx(ctx, func(c *sql.Conn) error {
+	err := s.writeTxLocked(ctx, func(c *sql.Conn) error {
 		argv := sqlcommon.PolicyArgs(make([]any, 0, 8+len(uniq)), &p, now, true)
 		argv = sqlcommon.IDArgs(argv, uniq)
 		if err := c.QueryRowContext(ctx, s.stmt.AnyLocked(len(uniq), len(p.Tiers)), argv...).Scan(&locked); err != nil {
@@ -278,10 +446,29 @@ func (s *Store) Hit(ctx context.Context, keys []core.Key, now time.Time, p core.
 	if err != nil {
 		return false, wrap("hit", err)
 	}
+	if locked && p.ExtendDuringLockout && s.cache != nil {
+		// Every key was counted: counters are their rows.
+		s.cache.put(uniq, counters)
+	}
 	for i := range at {
 		out[i] = counters[at[i]]
 	}
 	return locked, nil
+}
+
+// hitOneLocked counts one key on the write connection; the writer lock is
+// held.
+func (s *Store) hitOneLocked(ctx context.Context, k *core.Key, now time.Time, p *core.Policy, out *core.Counter) (bool, error) {
+	c, release, err := s.conn(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	locked, err := s.hitOne(ctx, c, k, now, p, out)
+	if err != nil {
+		s.connFailed(err)
+	}
+	return locked, err
 }
 
 type queryer interface {
@@ -324,10 +511,37 @@ func (s *Store) Peek(ctx context.Context, keys []core.Key, now time.Time, p core
 	if len(keys) == 0 {
 		return nil
 	}
+	if s.cache != nil {
+		served, stale := s.cachedPeek(keys, now, &p, out)
+		if stale {
+			if err := s.verify(ctx); err != nil {
+				return wrap("peek", err)
+			}
+			served, _ = s.cachedPeek(keys, now, &p, out)
+		}
+		if served {
+			return nil
+		}
+		if s.cache.dirty(keys) {
+			// The database must show the refusals counted here.
+			if err := s.flush(ctx); err != nil {
+				return wrap("peek", err)
+			}
+		}
+	}
 	if err := s.peek(ctx, s.db, keys, now, &p, out); err != nil {
 		return wrap("peek", err)
 	}
 	return nil
+}
+
+// flush writes the pending refusals.
+func (s *Store) flush(ctx context.Context) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.unlock()
+	return s.sync(ctx, nil, true)
 }
 
 // Release implements core.Store.
@@ -341,7 +555,20 @@ func (s *Store) Release(ctx context.Context, keys []core.Key, now time.Time, p c
 	}
 	argv := sqlcommon.PolicyArgs(make([]any, 0, 8+len(keys)), &p, now, false)
 	argv = sqlcommon.IDArgs(argv, keys)
-	err := s.writeTx(ctx, func(c *sql.Conn) error {
+	if err := s.lock(ctx); err != nil {
+		return wrap("release", err)
+	}
+	defer s.unlock()
+	if s.cache != nil {
+		gone := s.cache.take(keys, false)
+		if anyPending(gone) {
+			if err := s.sync(ctx, gone, true); err != nil {
+				s.cache.restore(gone)
+				return wrap("release", err)
+			}
+		}
+	}
+	err := s.writeTxLocked(ctx, func(c *sql.Conn) error {
 		if _, err := c.ExecContext(ctx, s.stmt.Release(len(keys), len(p.Tiers)), argv...); err != nil {
 			return err
 		}
@@ -363,7 +590,18 @@ func (s *Store) Clear(ctx context.Context, keys []core.Key) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	if _, err := s.exec(ctx, s.stmt.Clear(len(keys)), sqlcommon.IDArgs(nil, keys)...); err != nil {
+	if err := s.lock(ctx); err != nil {
+		return wrap("clear", err)
+	}
+	defer s.unlock()
+	var gone []*entry
+	if s.cache != nil {
+		gone = s.cache.take(keys, false) // their refusals go with them
+	}
+	if _, err := s.execLocked(ctx, s.stmt.Clear(len(keys)), sqlcommon.IDArgs(nil, keys)...); err != nil {
+		if s.cache != nil {
+			s.cache.restore(gone)
+		}
 		return wrap("clear", err)
 	}
 	return nil
@@ -377,8 +615,23 @@ func (s *Store) Reset(ctx context.Context, f core.Filter) (int, error) {
 	if err := ctxErr(ctx, "reset"); err != nil {
 		return 0, err
 	}
+	if err := s.lock(ctx); err != nil {
+		return 0, wrap("reset", err)
+	}
+	defer s.unlock()
+	if s.cache != nil {
+		// Write the pending refusals of the keys that stay, and start the
+		// cache again.
+		gone := s.cache.take(nil, true)
+		if anyPending(gone) {
+			if err := s.sync(ctx, gone, true); err != nil {
+				s.cache.restore(gone)
+				return 0, wrap("reset", err)
+			}
+		}
+	}
 	var n int
-	err := s.writeTx(ctx, func(c *sql.Conn) error {
+	err := s.writeTxLocked(ctx, func(c *sql.Conn) error {
 		q, argv := s.stmt.ResetCounters(f)
 		res, err := c.ExecContext(ctx, q, argv...)
 		if err != nil {

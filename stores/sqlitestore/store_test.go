@@ -217,3 +217,265 @@ func TestOptions(t *testing.T) {
 	require.NoError(t, err, "Hit on :memory:")
 	assert.Equal(t, 1, out[0].Failures, "Hit on :memory:")
 }
+
+// refuse hits keys n times at now and requires every Hit to be refused.
+func refuse(t *testing.T, s core.Store, n int, now time.Time, p core.Policy, keys ...core.Key) []core.Counter {
+	t.Helper()
+	out := make([]core.Counter, len(keys))
+	for i := range n {
+		locked, err := s.Hit(context.Background(), keys, now, p, out)
+		require.NoError(t, err, "refusal %d", i+1)
+		require.True(t, locked, "refusal %d: got not locked, want locked", i+1)
+	}
+	return out
+}
+
+func peekOne(t *testing.T, s core.Store, now time.Time, p core.Policy, k core.Key) core.Counter {
+	t.Helper()
+	out := make([]core.Counter, 1)
+	require.NoError(t, s.Peek(context.Background(), []core.Key{k}, now, p, out), "Peek")
+	return out[0]
+}
+
+// TestRefusalsOfLockedKeysAreKept: refusals that extend a lockout, counted
+// in memory, reach the file by Close and by the batch window, and another
+// store on the same file sees them.
+func TestRefusalsOfLockedKeysAreKept(t *testing.T) {
+	ip := core.NewKey(core.ParamIPAddress, "10.0.0.1", "", "")
+	user := core.NewKey(core.ParamUsername, "", "alice", "")
+	p := core.Policy{Limit: 3, CoolOff: time.Hour, ExtendDuringLockout: true}
+	for _, tt := range []struct {
+		name string
+		keys []core.Key
+	}{
+		{"one key", []core.Key{ip}},
+		{"two keys", []core.Key{ip, user}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "kept.db")
+			s, err := sqlitestore.Open(path, sqlitestore.Options{})
+			require.NoError(t, err)
+			out := make([]core.Counter, len(tt.keys))
+			for i := range 3 {
+				_, err := s.Hit(context.Background(), tt.keys, t0.Add(time.Duration(i)*time.Millisecond), p, out)
+				require.NoError(t, err)
+			}
+			last := t0.Add(time.Minute)
+			got := refuse(t, s, 50, last, p, tt.keys...)
+			for i := range tt.keys {
+				assert.Equal(t, 53, got[i].Failures, "key %d after 50 refusals: got %d failures, want 53", i, got[i].Failures)
+				assert.True(t, got[i].Last.Equal(last), "key %d: Last got %v, want %v", i, got[i].Last, last)
+			}
+			c := peekOne(t, s, last, p, ip)
+			assert.Equal(t, 53, c.Failures, "Peek after 50 refusals: got %d failures, want 53", c.Failures)
+
+			// Another store on the file sees them once the batch is written.
+			other := open(t, path)
+			require.Eventually(t, func() bool { return peekOne(t, other, last, p, ip).Failures == 53 }, 10*time.Second, 5*time.Millisecond,
+				"another store's Peek never showed the 50 refusals")
+
+			refuse(t, s, 7, last.Add(time.Second), p, tt.keys...)
+			require.NoError(t, s.Close())
+			s = open(t, path)
+			for i, k := range tt.keys {
+				c := peekOne(t, s, last.Add(time.Second), p, k)
+				assert.Equal(t, 60, c.Failures, "key %d after Close and reopening: got %d failures, want 60", i, c.Failures)
+				assert.True(t, c.Last.Equal(last.Add(time.Second)), "key %d after reopening: Last got %v, want %v", i, c.Last, last.Add(time.Second))
+			}
+		})
+	}
+}
+
+// TestResetByAnotherProcessUnlocks: a reset made through another store on
+// the same file (as `axes reset-ip` does) unlocks a client that this store
+// refuses from memory, and the refusals it counted do not outlive the
+// reset.
+func TestResetByAnotherProcessUnlocks(t *testing.T) {
+	ip := core.NewKey(core.ParamIPAddress, "10.0.0.1", "", "")
+	p := core.Policy{Limit: 3, CoolOff: time.Hour, ExtendDuringLockout: true}
+	for _, tt := range []struct {
+		name      string
+		reset     func(t *testing.T, cli core.Store)
+		hitsAfter int // hits by the other store after its reset
+	}{
+		{"reset", func(t *testing.T, cli core.Store) {
+			n, err := cli.Reset(context.Background(), core.Filter{IP: "10.0.0.1"})
+			require.NoError(t, err)
+			assert.Equal(t, 1, n, "counters removed by Reset: got %d, want 1", n)
+		}, 0},
+		{"clear then a new failure", func(t *testing.T, cli core.Store) {
+			require.NoError(t, cli.Clear(context.Background(), []core.Key{ip}))
+		}, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "reset.db")
+			app := open(t, path)
+			out := make([]core.Counter, 1)
+			for range 3 {
+				_, err := app.Hit(context.Background(), []core.Key{ip}, t0, p, out)
+				require.NoError(t, err)
+			}
+			refuse(t, app, 20, t0.Add(time.Second), p, ip)
+
+			cli := open(t, path)
+			tt.reset(t, cli)
+			for range tt.hitsAfter {
+				locked, err := cli.Hit(context.Background(), []core.Key{ip}, t0.Add(2*time.Second), p, out)
+				require.NoError(t, err)
+				require.False(t, locked, "the other store's Hit after its reset: got locked")
+			}
+			require.Eventually(t, func() bool {
+				return peekOne(t, app, t0.Add(2*time.Second), p, ip).Failures == tt.hitsAfter
+			}, 10*time.Second, time.Millisecond, "the app never saw the other store's reset")
+			locked, err := app.Hit(context.Background(), []core.Key{ip}, t0.Add(3*time.Second), p, out)
+			require.NoError(t, err)
+			assert.False(t, locked, "the app's Hit after the reset: got locked, want allowed")
+			assert.Equal(t, tt.hitsAfter+1, out[0].Failures, "the app's Hit after the reset: got %d failures, want %d", out[0].Failures, tt.hitsAfter+1)
+			require.NoError(t, app.Close())
+			c := peekOne(t, cli, t0.Add(3*time.Second), p, ip)
+			assert.Equal(t, tt.hitsAfter+1, c.Failures, "after the app's Close: got %d failures, want %d (refusals from before the reset came back)", c.Failures, tt.hitsAfter+1)
+		})
+	}
+}
+
+// TestTwoStoresRefusingOneKey: two stores on one file refuse the same
+// locked client from memory; every refusal of both is counted once.
+func TestTwoStoresRefusingOneKey(t *testing.T) {
+	ip := core.NewKey(core.ParamIPAddress, "10.0.0.1", "", "")
+	p := core.Policy{Limit: 3, CoolOff: time.Hour, ExtendDuringLockout: true}
+	path := filepath.Join(t.TempDir(), "two.db")
+	a, b := open(t, path), open(t, path)
+	out := make([]core.Counter, 1)
+	for range 3 {
+		_, err := a.Hit(context.Background(), []core.Key{ip}, t0, p, out)
+		require.NoError(t, err)
+	}
+	var wg sync.WaitGroup
+	for _, s := range []*sqlitestore.Store{a, b} {
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				out := make([]core.Counter, 1)
+				for i := range 250 {
+					locked, err := s.Hit(context.Background(), []core.Key{ip}, t0.Add(time.Duration(i)*time.Millisecond), p, out)
+					if !assert.NoError(t, err) || !assert.True(t, locked, "a refusal: got not locked") {
+						return
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	require.NoError(t, a.Close())
+	require.NoError(t, b.Close())
+	c := peekOne(t, open(t, path), t0, p, ip)
+	assert.Equal(t, 3+2*4*250, c.Failures, "after 2000 refusals by two stores: got %d failures, want %d", c.Failures, 3+2*4*250)
+}
+
+// TestCacheOffAndSmall: the cache turned off, or smaller than the locked
+// clients, counts the same.
+func TestCacheOffAndSmall(t *testing.T) {
+	p := core.Policy{Limit: 2, CoolOff: time.Hour, ExtendDuringLockout: true}
+	for _, size := range []int{-1, 1, 2} {
+		t.Run(fmt.Sprintf("size=%d", size), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "small.db")
+			s, err := sqlitestore.Open(path, sqlitestore.Options{CacheSize: size})
+			require.NoError(t, err)
+			var keys []core.Key
+			for i := range 5 {
+				keys = append(keys, core.NewKey(core.ParamIPAddress, fmt.Sprintf("10.0.0.%d", i), "", ""))
+			}
+			out := make([]core.Counter, 1)
+			for round := range 10 {
+				for _, k := range keys {
+					locked, err := s.Hit(context.Background(), []core.Key{k}, t0.Add(time.Duration(round)*time.Second), p, out)
+					require.NoError(t, err)
+					assert.Equal(t, round >= 2, locked, "round %d: got locked=%v", round, locked)
+					assert.Equal(t, round+1, out[0].Failures, "round %d: got %d failures", round, out[0].Failures)
+				}
+			}
+			require.NoError(t, s.Close())
+			s = open(t, path)
+			for _, k := range keys {
+				c := peekOne(t, s, t0.Add(10*time.Second), p, k)
+				assert.Equal(t, 10, c.Failures, "%s after reopening: got %d failures, want 10", k.IP, c.Failures)
+			}
+		})
+	}
+	_, err := sqlitestore.Open(filepath.Join(t.TempDir(), "bad.db"), sqlitestore.Options{CacheSize: -2})
+	assert.ErrorContains(t, err, "CacheSize", "CacheSize -2: got %v, want an error naming it", err)
+	_, err = sqlitestore.Open(filepath.Join(t.TempDir(), "bad.db"), sqlitestore.Options{Recheck: -time.Second})
+	assert.Error(t, err, "a negative Recheck")
+}
+
+// TestRefusalsWriteInBatches: while a client stays locked, its refusals
+// commit nothing until the batch is written (here by Close, the window
+// being an hour), and then they are all there.
+func TestRefusalsWriteInBatches(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "batch.db")
+	s, err := sqlitestore.Open(path, sqlitestore.Options{BatchWindow: time.Hour})
+	require.NoError(t, err)
+	ip := core.NewKey(core.ParamIPAddress, "10.0.0.1", "", "")
+	p := core.Policy{Limit: 3, CoolOff: time.Hour, ExtendDuringLockout: true}
+	out := make([]core.Counter, 1)
+	for range 4 { // the 4th is refused by its statement and caches the key
+		_, err := s.Hit(context.Background(), []core.Key{ip}, t0, p, out)
+		require.NoError(t, err)
+	}
+
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	require.NoError(t, err)
+	defer db.Close()
+	watch, err := db.Conn(context.Background())
+	require.NoError(t, err)
+	defer watch.Close()
+	version := func() int64 {
+		var v int64
+		require.NoError(t, watch.QueryRowContext(context.Background(), "PRAGMA data_version").Scan(&v))
+		return v
+	}
+	before := version()
+	got := refuse(t, s, 100, t0.Add(time.Second), p, ip)
+	assert.Equal(t, 104, got[0].Failures, "after 100 refusals: got %d failures, want 104", got[0].Failures)
+	assert.Equal(t, before, version(), "data_version changed during the refusals: they were committed one by one")
+	require.NoError(t, s.Close())
+	assert.NotEqual(t, before, version(), "data_version after Close: the refusals were not written")
+	var failures int
+	require.NoError(t, watch.QueryRowContext(context.Background(), "SELECT failures FROM axes_counters WHERE id = $1", ip.ID).Scan(&failures))
+	assert.Equal(t, 104, failures, "the row after Close: got %d failures, want 104", failures)
+}
+
+// TestLockoutSurvivesCrash: a process that locks a client and then dies
+// without Close (its refusals still in memory) leaves the lockout in the
+// file; only the refusals counted since the last batch are lost.
+func TestLockoutSurvivesCrash(t *testing.T) {
+	ip := core.NewKey(core.ParamIPAddress, "10.0.0.1", "", "")
+	p := core.Policy{Limit: 3, CoolOff: time.Hour, ExtendDuringLockout: true}
+	if path := os.Getenv("AXES_SQLITE_CRASH_DB"); path != "" {
+		s, err := sqlitestore.Open(path, sqlitestore.Options{BatchWindow: time.Hour})
+		require.NoError(t, err)
+		out := make([]core.Counter, 1)
+		for range 3 {
+			_, err := s.Hit(context.Background(), []core.Key{ip}, t0, p, out)
+			require.NoError(t, err)
+		}
+		refuse(t, s, 100, t0.Add(time.Second), p, ip)
+		os.Exit(0) // no Close: a crash
+	}
+	if testing.Short() {
+		t.Skip("starts a process")
+	}
+	path := filepath.Join(t.TempDir(), "crash.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLockoutSurvivesCrash$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "AXES_SQLITE_CRASH_DB="+path)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "child: %s", out)
+	s := open(t, path)
+	c := peekOne(t, s, t0.Add(time.Minute), p, ip)
+	assert.GreaterOrEqual(t, c.Failures, 4, "after the crash: got %d failures, want the lockout (at least 4)", c.Failures)
+	assert.LessOrEqual(t, c.Failures, 103, "after the crash: got %d failures, want at most 103", c.Failures)
+	locked, err := s.Hit(context.Background(), []core.Key{ip}, t0.Add(time.Minute), p, make([]core.Counter, 1))
+	require.NoError(t, err)
+	assert.True(t, locked, "after the crash: got not locked, want locked")
+}

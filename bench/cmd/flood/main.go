@@ -6,18 +6,26 @@
 //
 //   - json-locked, form-locked: one locked client flooding the JSON login
 //     and the form login, on the memory store and on SQLite, with the size
-//     of the stored attempt records (admin JSON) before and after;
+//     of the stored attempt records (admin JSON) before and after; on
+//     SQLite also the failures of the lockout counters in the file before
+//     the flood and after the app's graceful stop (SIGTERM), next to the
+//     refusals that the app answered, since each counts as a failure
+//     (ResetCoolOffOnFailureDuringLockout);
 //
 //   - wrong-password: wrong passwords for a client that never locks (the
 //     example's real bcrypt), with the guard on and off (AXES_ENABLED),
 //     reporting the server's CPU time per request.
 //
-//     flood -example ./nethttp -bare ./bare -dir /tmp/x [-duration 10s]
+//     flood -example ./nethttp -bare ./bare -dir /tmp/x [-duration 10s] [-run sqlite]
+//
+// -run keeps the runs whose names (bare, memory, sqlite, wrong-password)
+// match a regular expression.
 package main
 
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"flag"
 	"fmt"
 	"io"
@@ -32,7 +40,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
+
+	_ "modernc.org/sqlite" // reads the lockout counters of the SQLite runs
 )
 
 var (
@@ -42,6 +53,7 @@ var (
 	duration = flag.Duration("duration", 10*time.Second, "each wrk run")
 	conns    = flag.Int("c", 64, "wrk connections")
 	threads  = flag.Int("t", 2, "wrk threads")
+	run      = flag.String("run", "", "only the runs whose names match this regular expression")
 )
 
 func main() {
@@ -51,19 +63,31 @@ func main() {
 	if *example == "" || *bare == "" {
 		log.Fatal("need -example and -bare")
 	}
+	only, err := regexp.Compile(*run)
+	if err != nil {
+		log.Fatalf("-run: %v", err)
+	}
 	script := writeScripts()
 
 	// The ceiling.
-	srv := start(*bare, nil)
-	r := wrk(srv.url+"/", "", *conns)
-	report("bare", r, srv.cpu())
-	srv.stop()
+	if only.MatchString("bare") {
+		srv := start(*bare, nil)
+		r := wrk(srv.url+"/", "", *conns)
+		report("bare", r, srv.cpu())
+		srv.stop()
+	}
 
 	for _, store := range []string{"memory", "sqlite"} {
+		if !only.MatchString(store) {
+			continue
+		}
 		storeURL := "memory"
+		dbPath := filepath.Join(*dir, "flood.db")
 		if store == "sqlite" {
-			storeURL = "sqlite:" + filepath.Join(*dir, "flood.db")
-			_ = os.Remove(filepath.Join(*dir, "flood.db"))
+			storeURL = "sqlite:" + dbPath
+			for _, suffix := range []string{"", "-wal", "-shm"} {
+				_ = os.Remove(dbPath + suffix)
+			}
 		}
 		srv := start(*example, []string{"AXES_STORE=" + storeURL, "AXES_ADMIN_USERS=alice", "AXES_FAILURE_LIMIT=3"})
 		// Lock 127.0.0.1 (wrk's source address) with three wrong passwords.
@@ -72,19 +96,39 @@ func main() {
 		}
 		admin := adminClient(srv.url)
 		before := records(admin, srv.url)
+		var countersBefore int64
+		if store == "sqlite" {
+			countersBefore = counterFailures(dbPath)
+		}
+		var refused int64
 		for _, kind := range []string{"json", "form"} {
 			r := wrk(srv.url+map[string]string{"json": "/api/login", "form": "/login"}[kind], script[kind], *conns)
 			report(store+"/"+kind+"-locked", r, srv.cpu())
+			refused += r.requests - r.bad
 		}
 		after := records(admin, srv.url)
 		fmt.Printf("BenchmarkFlood/%s/records\t1\t0 ns/op\t%d rows-before\t%d rows-after\t%d bytes-before\t%d bytes-after\t%d failures-before\t%d failures-after\n",
 			store, before.rows, after.rows, before.bytes, after.bytes, before.failures, after.failures)
-		srv.stop()
+		if store != "sqlite" {
+			srv.stop()
+			continue
+		}
+		// A graceful stop writes what the store still holds in memory.
+		srv.terminate()
+		countersAfter := counterFailures(dbPath)
+		fmt.Printf("BenchmarkFlood/%s/counters\t1\t0 ns/op\t%d failures-before\t%d failures-after\t%d refusals\n",
+			store, countersBefore, countersAfter, refused)
+		if got := countersAfter - countersBefore; got < refused {
+			log.Printf("sqlite: the counters gained %d failures for %d refusals answered: refusals were lost", got, refused)
+		}
 	}
 
 	// What the guard adds to a failed login: wrong passwords for a client
 	// that never locks, with the guard on and off, same bcrypt.
 	for _, on := range []string{"true", "false"} {
+		if !only.MatchString("wrong-password") {
+			break
+		}
 		srv := start(*example, []string{"AXES_STORE=memory", "AXES_FAILURE_LIMIT=1000000000", "AXES_ENABLED=" + on})
 		srv.cpu()
 		r := wrk(srv.url+"/login", script["wrong"], 4)
@@ -136,6 +180,36 @@ func start(bin string, env []string) *server {
 func (s *server) stop() {
 	_ = s.cmd.Process.Kill()
 	_, _ = s.cmd.Process.Wait()
+}
+
+// terminate stops the server with SIGTERM, a graceful stop, and waits for
+// it (killing it after 20s).
+func (s *server) terminate() {
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _, _ = s.cmd.Process.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		log.Printf("%s did not stop on SIGTERM", s.url)
+		s.stop()
+	}
+}
+
+// counterFailures is the sum of the failures of the lockout counters in
+// the SQLite file at path.
+func counterFailures(path string) int64 {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	var n sql.NullInt64
+	if err := db.QueryRow("SELECT SUM(failures) FROM axes_counters").Scan(&n); err != nil {
+		log.Printf("read the counters of %s: %v", path, err)
+		return -1
+	}
+	return n.Int64
 }
 
 // cpu returns the process's CPU time (user + system) since the last call.
