@@ -19,8 +19,10 @@
 // the counters of keys that it found locked in memory (Options.CacheSize)
 // and answers their Hits and Peeks from there, counting the refusals in
 // memory; the counts are written in one batch within Options.BatchWindow
-// (default 100ms), before any Release, Clear, Reset or database Peek of
-// those keys, and on Close. The cache only ever refuses: an attempt that
+// (default 100ms), before any Hit, Release, Reset or Peek of those keys
+// that the cache does not answer (a Clear drops them with the key), and on
+// Close. Answering a refused Hit takes a map lookup under a mutex, no
+// statement and no allocation. The cache only ever refuses: an attempt that
 // may be allowed is always counted by its atomic statement in the
 // database, so the exact limit (DESIGN G1) holds across goroutines and
 // processes as before.
