@@ -1,7 +1,7 @@
 // Package storetest checks that a core.Store keeps its contract: counting,
 // locking, expiry, release, clear, reset by filter, exact limits under
 // concurrency, cancelled contexts and, when the store is also a
-// core.RecordStore, the records. Every store's tests call Run, as handlers
+// core.RecordStore, the records (and core.LoginStore when it has that). Every store's tests call Run, as handlers
 // call testing/slogtest.Run:
 //
 //	func TestStore(t *testing.T) {
@@ -59,6 +59,7 @@ func Run(t *testing.T, newStore func(t *testing.T) core.Store) {
 		{"ParallelExactLimit", testParallelExactLimit},
 		{"CancelledContext", testCancelledContext},
 		{"Records", testRecords},
+		{"LoginStore", testLoginStore},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore) })
