@@ -10,6 +10,7 @@
 // An adapter drives one login attempt through its life:
 //
 //	a := engine.Begin(ctx, &core.Request{RemoteAddr: …, Header: …, Username: …})
+//	defer a.Done(ctx) // optional: the Attempt's memory is reused
 //	if a.Decision().Refused() {
 //		write(a.Response()) // lockout, blacklist, unknown client or store outage
 //		return
