@@ -182,6 +182,7 @@ func (r *fiberRouter) serve(route, addr string) int {
 		req.Header.SetContentType(formType)
 		req.SetBodyString(loginBody)
 	}
+	r.ctx.Response.Reset() // as fasthttp's server does between requests
 	r.ctx.Init(&req, a, nil)
 	r.h(&r.ctx)
 	return r.ctx.Response.StatusCode()

@@ -3,12 +3,16 @@ package core
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"maps"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
+	"sync"
+	"sync/atomic"
 )
 
 // This file is what the four adapters share (STYLE 11): the life of one
@@ -67,7 +71,24 @@ type Login struct {
 	// Reported is set once the outcome was reported.
 	Reported bool
 	lockout  *Response
+
+	// What a Login from NewLogin keeps in itself, so that a login request
+	// allocates little: its Request, its refusal, the body read for the
+	// username and its context.
+	req     Request
+	refusal *Response
+	resp    Response
+	in      replayBody
+	small   [256]byte
+	ctx     loginContext
+	json    wantsJSON
+	pooled  bool // from NewLogin: End may reuse it
+	shown   bool // handed to the handler in a Context
+	ended   bool
 }
+
+// logins recycles the Logins of requests refused before their handler ran.
+var logins = sync.Pool{New: func() any { return new(Login) }}
 
 // BeginLogin begins the attempt of r (Engine.Begin). When the returned
 // Login's Refusal is not nil, the handler must not run.
@@ -75,18 +96,116 @@ func (e *Engine) BeginLogin(ctx context.Context, r *Request) *Login {
 	return &Login{Engine: e, Request: r, Attempt: e.Begin(ctx, r)}
 }
 
+// NewLogin returns a Login whose Request the adapter fills in before
+// Begin; End ends it. A login request then allocates little: the Login
+// holds the Request, the body read for the username, its context and its
+// response, and a Login refused before its handler ran is reused.
+func (e *Engine) NewLogin() *Login {
+	l := logins.Get().(*Login)
+	l.Engine, l.Request, l.pooled = e, &l.req, true
+	return l
+}
+
+// Begin begins the attempt of the Login's Request (Engine.Begin).
+func (l *Login) Begin(ctx context.Context) { l.Attempt = l.Engine.Begin(ctx, l.Request) }
+
+// End ends the request once its response is written: the attempt is
+// handed back to the engine (Attempt.Done) and the Login, the Response
+// that Refusal or Lockout returned and the body that ReadCredentials
+// returned must no longer be used; later reports through the Login begin
+// a new attempt. A Login that was refused before its handler ran, whose
+// body was not read and whose request no function or EventHandler of the
+// configuration saw, is reused. A Login whose handler panicked is simply
+// not ended (its attempt stays counted, as it did before End existed).
+func (l *Login) End(ctx context.Context) {
+	if l.ended {
+		return
+	}
+	l.ended = true
+	if l.Attempt != nil {
+		l.Attempt.Done(ctx)
+		l.Attempt = nil
+	}
+	if !l.pooled || l.shown || l.refusal == nil || l.in.body != nil || !l.Engine.factsPrivate() {
+		return
+	}
+	*l = Login{}
+	logins.Put(l)
+}
+
+// RequestStaysInCore reports whether no code outside core (no function of
+// the configuration, no EventHandler) sees a request's Facts, and so its
+// Request: an adapter may then give core a Header that reads its
+// framework's request only until the request ends (copying each value it
+// returns) instead of a copy of every header.
+func (e *Engine) RequestStaysInCore() bool { return e.factsPrivate() }
+
+// factsPrivate reports whether no code outside core sees a request's
+// Facts (which point to its Request): no function of the configuration
+// and no EventHandler.
+func (e *Engine) factsPrivate() bool {
+	c := &e.cfg
+	return c.Events == nil && c.UsernameFunc == nil && c.ClientIPFunc == nil && c.WhitelistFunc == nil &&
+		c.FailureLimitFunc == nil && c.CoolOffFunc == nil && c.LockoutParametersFunc == nil && c.LockoutResponseFunc == nil
+}
+
 // Refusal is the response to a request refused before its handler ran
-// (locked, blacklisted, unknown client, store outage), or nil.
+// (locked, blacklisted, unknown client, store outage), or nil. It must not
+// be modified (its header may be shared with other responses).
 func (l *Login) Refusal() *Response {
-	if l.Attempt == nil {
+	if l.refusal != nil {
+		return l.refusal
+	}
+	if l.Attempt == nil || !l.Attempt.d.Refused() {
 		return nil
 	}
-	return l.Attempt.Response()
+	buf := l.small[:0]
+	if l.in.body != nil {
+		buf = nil // small holds the body read
+	}
+	l.refusal = l.response(&l.resp, buf)
+	return l.refusal
+}
+
+// response builds the response to the refused attempt into dst.
+func (l *Login) response(dst *Response, buf []byte) *Response {
+	a := l.Attempt
+	r, _ := a.e.response(a.p.facts, a.d, dst, buf, l.json)
+	return r
 }
 
 // Lockout is the lockout response that a reported failure earned (the
-// limit-th failure), or nil.
+// limit-th failure), or nil. It must not be modified.
 func (l *Login) Lockout() *Response { return l.lockout }
+
+// Context returns parent carrying the Login, for LoginFrom: adapters hand
+// it to the login handler.
+func (l *Login) Context(parent context.Context) context.Context {
+	l.shown = true
+	l.ctx = loginContext{Context: parent, l: l}
+	return &l.ctx
+}
+
+// LoginFrom returns the Login whose Context ctx is or descends from, or
+// nil.
+func LoginFrom(ctx context.Context) *Login {
+	l, _ := ctx.Value(loginContextKey{}).(*Login)
+	return l
+}
+
+type loginContextKey struct{}
+
+type loginContext struct {
+	context.Context
+	l *Login
+}
+
+func (c *loginContext) Value(key any) any {
+	if key == (loginContextKey{}) {
+		return c.l
+	}
+	return c.Context.Value(key)
+}
 
 // attempt returns the attempt begun before the handler, or nil when there
 // is none or when it knew no username and the handler names one: then it is
@@ -122,7 +241,7 @@ func (l *Login) Fail(ctx context.Context, username string) Decision {
 		d = a.Fail(ctx)
 	}
 	if d.Refused() {
-		l.lockout = a.Response()
+		l.lockout = l.response(new(Response), nil)
 	}
 	return d
 }
@@ -196,13 +315,49 @@ type ResponseBuffer struct {
 	body   bytes.Buffer
 }
 
-// NewResponseBuffer returns a buffer in front of w.
+// responseBuffers recycles the ResponseBuffers handed back by Release.
+var responseBuffers = sync.Pool{New: func() any { return &ResponseBuffer{header: http.Header{}} }}
+
+// maxPooledBody caps the body buffer that a released ResponseBuffer keeps.
+const maxPooledBody = 64 << 10
+
+// NewResponseBuffer returns a buffer in front of w. Release hands it back
+// for reuse once its response is sent or replaced.
 func NewResponseBuffer(w http.ResponseWriter) *ResponseBuffer {
-	h := w.Header().Clone()
-	if h == nil {
-		h = http.Header{}
+	b := responseBuffers.Get().(*ResponseBuffer)
+	b.w = w
+	// A copy of w's header, as http.Header.Clone makes it.
+	wh := w.Header()
+	n := 0
+	for _, v := range wh {
+		n += len(v)
 	}
-	return &ResponseBuffer{w: w, header: h}
+	var vals []string
+	if n > 0 {
+		vals = make([]string, n)
+	}
+	for k, v := range wh {
+		if v == nil {
+			b.header[k] = nil
+			continue
+		}
+		c := copy(vals, v)
+		b.header[k] = vals[:c:c]
+		vals = vals[c:]
+	}
+	return b
+}
+
+// Release hands b back for reuse by a later NewResponseBuffer; b, its
+// Header and the bytes it buffered must not be used afterwards.
+func (b *ResponseBuffer) Release() {
+	clear(b.header)
+	b.w, b.status = nil, 0
+	if b.body.Cap() > maxPooledBody {
+		b.body = bytes.Buffer{}
+	}
+	b.body.Reset()
+	responseBuffers.Put(b)
 }
 
 // Header returns the buffered header.
@@ -219,6 +374,12 @@ func (b *ResponseBuffer) WriteHeader(status int) {
 func (b *ResponseBuffer) Write(p []byte) (int, error) {
 	b.WriteHeader(http.StatusOK)
 	return b.body.Write(p)
+}
+
+// WriteString buffers s.
+func (b *ResponseBuffer) WriteString(s string) (int, error) {
+	b.WriteHeader(http.StatusOK)
+	return b.body.WriteString(s)
 }
 
 // Flush does nothing: the response goes out with Send.
@@ -248,16 +409,99 @@ func (b *ResponseBuffer) Send() {
 }
 
 // WriteResponse writes r to w: headers (replacing any of the same name),
-// status, body.
+// status, body. The header values are r's own (w's header shares them).
 func WriteResponse(w http.ResponseWriter, r *Response) {
 	h := w.Header()
 	for k, v := range r.Header {
 		h[k] = v
 	}
-	h["Content-Length"] = []string{strconv.Itoa(len(r.Body))}
+	h["Content-Length"] = ContentLength(len(r.Body))
 	w.WriteHeader(r.Status)
 	_, _ = w.Write(r.Body)
 }
+
+// contentLengths holds the Content-Length header values of short bodies,
+// made once each.
+var contentLengths [1024]atomic.Pointer[[1]string]
+
+// ContentLength returns the Content-Length header value for a body of n
+// bytes. Callers must not modify it: short lengths share their value.
+func ContentLength(n int) []string {
+	if n < 0 || n >= len(contentLengths) {
+		return []string{strconv.Itoa(n)}
+	}
+	p := contentLengths[n].Load()
+	if p == nil {
+		p = &[1]string{strconv.Itoa(n)}
+		contentLengths[n].Store(p)
+	}
+	return p[:]
+}
+
+// ReadCredentials is Engine.ReadCredentials keeping what it reads in the
+// Login (until End) instead of allocating: it reads at most MaxBodyBytes
+// of body to find the username and the fields, and returns a body that
+// replays them before the rest of body. A body that is too long, or whose
+// read fails, gives no username.
+func (l *Login) ReadCredentials(contentType string, body io.ReadCloser) (username string, form url.Values, restored io.ReadCloser) {
+	if body == nil {
+		return "", nil, body
+	}
+	e := l.Engine
+	max := max(e.cfg.MaxBodyBytes, 0)
+	limit := max
+	if limit < math.MaxInt64 {
+		limit++
+	}
+	prefix, err := readAtMost(l.small[:0], body, limit)
+	l.in = replayBody{prefix: prefix, body: body}
+	if err != nil {
+		return "", nil, &l.in
+	}
+	form = ParseFields(contentType, prefix, int64(len(prefix)) <= max)
+	return UsernameField(form, e.cfg.UsernameFormField), form, &l.in
+}
+
+// readAtMost appends to b what r gives until EOF, an error or limit bytes,
+// as io.ReadAll(io.LimitReader(r, limit)) does.
+func readAtMost(b []byte, r io.Reader, limit int64) ([]byte, error) {
+	for int64(len(b)) < limit {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		end := cap(b)
+		if room := limit - int64(len(b)); room < int64(end-len(b)) {
+			end = len(b) + int(room)
+		}
+		n, err := r.Read(b[len(b):end])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+// replayBody gives the bytes read for the username, then the rest of the
+// body; Close closes the body.
+type replayBody struct {
+	prefix []byte
+	body   io.ReadCloser
+}
+
+func (r *replayBody) Read(p []byte) (int, error) {
+	if len(r.prefix) > 0 {
+		n := copy(p, r.prefix)
+		r.prefix = r.prefix[n:]
+		return n, nil
+	}
+	return r.body.Read(p)
+}
+
+func (r *replayBody) Close() error { return r.body.Close() }
 
 // DeferCredentials reports whether an adapter may begin the attempt of a
 // request before reading its body for the username (then SetCredentials
@@ -268,8 +512,29 @@ func WriteResponse(w http.ResponseWriter, r *Response) {
 // username), and no log line that names it is enabled. A refused request's
 // body is then never read.
 func (e *Engine) DeferCredentials(ctx context.Context, h Header) bool {
+	return e.deferCredentials(ctx, WantsJSON(h))
+}
+
+// DeferCredentials is Engine.DeferCredentials for the Login's Request,
+// which the adapter has filled in; the Login remembers whether the request
+// asks for JSON. h, when not nil, gives the same headers as the Request's:
+// it is only read during the call, so its values need not outlive it (a
+// view of fiber's buffers that copies nothing).
+func (l *Login) DeferCredentials(ctx context.Context, h Header) bool {
+	if h == nil {
+		h = l.Request.Header
+	}
+	json := WantsJSON(h)
+	l.json = jsonNo
+	if json {
+		l.json = jsonYes
+	}
+	return l.Engine.deferCredentials(ctx, json)
+}
+
+func (e *Engine) deferCredentials(ctx context.Context, json bool) bool {
 	c := &e.cfg
-	if !e.deferOK || WantsJSON(h) {
+	if !e.deferOK || json {
 		return false
 	}
 	if c.Verbose && (e.log.Enabled(orBackground(ctx), slog.LevelInfo) || e.log.Enabled(orBackground(ctx), slog.LevelError)) {

@@ -10,6 +10,8 @@ package axesecho
 import (
 	"net/http"
 	"net/url"
+	"sync/atomic"
+	"unsafe"
 
 	"github.com/labstack/echo/v4"
 
@@ -45,15 +47,47 @@ func Middleware(e *core.Engine) echo.MiddlewareFunc {
 // never runs); after it, it reports the outcome and, when that failure
 // locked the client, sends the lockout response instead of the handler's.
 func MiddlewareWithConfig(e *core.Engine, cfg Config) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			r := c.Request()
-			if (cfg.Skipper != nil && cfg.Skipper(c)) || !core.IsLoginRoute(cfg.Paths, cfg.Methods, r.Method, r.URL.Path) {
-				return next(c)
-			}
-			return serve(e, cfg.Outcome, c, next)
-		}
+	return (&middleware{e: e, cfg: cfg}).wrap
+}
+
+// middleware remembers the handlers it wrapped: echo wraps the route's
+// handler in every middleware on every request, and a wrapping made anew
+// would allocate on every request, login route or not.
+type middleware struct {
+	e     *core.Engine
+	cfg   Config
+	seen  [16]atomic.Uintptr           // a handler seen once, by its address
+	cache [16]atomic.Pointer[wrapping] // a handler seen twice, and its wrapping
+}
+
+type wrapping struct{ next, h echo.HandlerFunc }
+
+// funcAddr is the address of the closure f refers to: two handlers with one
+// address are one closure (while one of them is alive).
+func funcAddr(f echo.HandlerFunc) uintptr { return *(*uintptr)(unsafe.Pointer(&f)) }
+
+func (m *middleware) wrap(next echo.HandlerFunc) echo.HandlerFunc {
+	p := funcAddr(next)
+	i := (p >> 4) % uintptr(len(m.cache))
+	if w := m.cache[i].Load(); w != nil && funcAddr(w.next) == p {
+		return w.h
 	}
+	h := func(c echo.Context) error { return m.serve(c, next) }
+	// Remember a handler seen twice (a route's), not one made for a
+	// single request by a middleware that runs after this one. The
+	// wrapping keeps next alive, so its address names it alone.
+	if m.seen[i].Swap(p) == p {
+		m.cache[i].Store(&wrapping{next: next, h: h})
+	}
+	return h
+}
+
+func (m *middleware) serve(c echo.Context, next echo.HandlerFunc) error {
+	r := c.Request()
+	if (m.cfg.Skipper != nil && m.cfg.Skipper(c)) || !core.IsLoginRoute(m.cfg.Paths, m.cfg.Methods, r.Method, r.URL.Path) {
+		return next(c)
+	}
+	return serve(m.e, m.cfg.Outcome, c, next)
 }
 
 // Dispatch wraps one login handler as Middleware does (django-axes'
@@ -63,23 +97,25 @@ func Dispatch(e *core.Engine, h echo.HandlerFunc) echo.HandlerFunc {
 }
 
 func serve(e *core.Engine, outcome func(int) core.Result, c echo.Context, next echo.HandlerFunc) error {
-	ctx := c.Request().Context()
 	r := c.Request()
-	var l *core.Login
-	if e.DeferCredentials(ctx, r.Header) {
-		// Nothing before the handler needs the username: a refused
-		// request's body is never read.
-		l = e.BeginLogin(ctx, &core.Request{RemoteAddr: r.RemoteAddr, Header: r.Header, Method: r.Method,
-			Path: r.URL.Path, RawQuery: r.URL.RawQuery})
-		if resp := l.Refusal(); resp != nil {
-			return write(c, resp)
-		}
-		l.SetCredentials(credentials(e, r))
-	} else {
-		l = e.BeginLogin(ctx, request(e, r))
-		if resp := l.Refusal(); resp != nil {
-			return write(c, resp)
-		}
+	ctx := r.Context()
+	l := e.NewLogin()
+	*l.Request = core.Request{RemoteAddr: r.RemoteAddr, Header: r.Header, Method: r.Method,
+		Path: r.URL.Path, RawQuery: r.URL.RawQuery}
+	// Unless something before the handler needs the username, a refused
+	// request's body is never read.
+	deferred := l.DeferCredentials(ctx, nil)
+	if !deferred {
+		l.Request.Username, l.Request.Form = credentials(e, l, r)
+	}
+	l.Begin(ctx)
+	if resp := l.Refusal(); resp != nil {
+		err := write(c, resp)
+		l.End(ctx)
+		return err
+	}
+	if deferred {
+		l.SetCredentials(credentials(e, l, r))
 	}
 	c.Set(loginKey, l)
 	res := c.Response()
@@ -94,10 +130,13 @@ func serve(e *core.Engine, outcome func(int) core.Result, c echo.Context, next e
 	res.Writer = orig
 	if resp := l.Finish(ctx, buf.Status(), outcome); resp != nil {
 		res.Committed, res.Size = false, 0
-		return write(c, resp)
+		err = write(c, resp)
+	} else {
+		buf.Send()
+		res.Committed = true
 	}
-	buf.Send()
-	res.Committed = true
+	buf.Release()
+	l.End(ctx)
 	return err
 }
 
@@ -110,15 +149,15 @@ func write(c echo.Context, r *core.Response) error {
 // resolves forwarded headers) and the username from the body, which stays
 // whole for the handler.
 func request(e *core.Engine, r *http.Request) *core.Request {
-	user, form := credentials(e, r)
+	user, form := credentials(e, &core.Login{Engine: e}, r)
 	return &core.Request{RemoteAddr: r.RemoteAddr, Header: r.Header, Method: r.Method,
 		Path: r.URL.Path, RawQuery: r.URL.RawQuery, Username: user, Form: form}
 }
 
 // credentials reads the username and fields from r's body, which stays
-// whole for the handler.
-func credentials(e *core.Engine, r *http.Request) (string, url.Values) {
-	user, form, body := e.ReadCredentials(r.Header.Get("Content-Type"), r.Body)
+// whole for the handler (l keeps what was read).
+func credentials(e *core.Engine, l *core.Login, r *http.Request) (string, url.Values) {
+	user, form, body := l.ReadCredentials(r.Header.Get("Content-Type"), r.Body)
 	r.Body = body
 	if user == "" && r.PostForm != nil {
 		user = r.PostForm.Get(e.Config().UsernameFormField)

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 
 	"github.com/labstack/echo/v4"
@@ -90,4 +91,50 @@ func TestHandlerErrorCountsByItsStatus(t *testing.T) {
 		r.ServeHTTP(rec, req)
 		assert.Equal(t, want, rec.Code, "attempt %d", i+1)
 	}
+}
+
+// Echo wraps every route's handler in the middleware on every request;
+// the middleware remembers its wrappings, and each route still gets its
+// own handler, with or without a middleware after it that makes a new
+// handler per request.
+func TestWrappingsKeepTheirRoutes(t *testing.T) {
+	e, err := core.New(core.DefaultConfig())
+	require.NoError(t, err)
+	for _, after := range []bool{false, true} {
+		r := echo.New()
+		r.Use(axesecho.MiddlewareWithConfig(e, axesecho.Config{Paths: []string{"/login"}}))
+		if after {
+			r.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+				return func(c echo.Context) error { c.Response().Header().Set("X-After", "1"); return next(c) }
+			})
+		}
+		const routes = 40
+		for i := range routes {
+			body := "route " + strconv.Itoa(i)
+			r.GET("/r"+strconv.Itoa(i), func(c echo.Context) error { return c.String(http.StatusOK, body) })
+		}
+		r.POST("/login", func(c echo.Context) error { return echo.ErrUnauthorized })
+		for round := range 3 {
+			for i := range routes {
+				rec := httptest.NewRecorder()
+				r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/r"+strconv.Itoa(i), nil))
+				assert.Equal(t, "route "+strconv.Itoa(i), rec.Body.String(), "after=%v round %d", after, round)
+			}
+		}
+		want := []int{http.StatusUnauthorized, http.StatusUnauthorized, http.StatusTooManyRequests, http.StatusTooManyRequests}
+		for i, status := range want {
+			req := httptest.NewRequest(http.MethodPost, "/login", nil)
+			req.RemoteAddr = "10.0.0." + strconv.Itoa(len(want)*boolInt(after)+7) + ":1"
+			rec := httptest.NewRecorder()
+			r.ServeHTTP(rec, req)
+			assert.Equal(t, status, rec.Code, "after=%v attempt %d", after, i+1)
+		}
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -9,7 +9,9 @@
 package axesfiber
 
 import (
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -65,22 +67,22 @@ func Dispatch(e *core.Engine, h fiber.Handler) fiber.Handler {
 
 func serve(e *core.Engine, outcome func(int) core.Result, c *fiber.Ctx, next func() error) error {
 	ctx := c.UserContext()
-	r := facts(c)
-	var l *core.Login
-	if e.DeferCredentials(ctx, r.Header) {
-		// Nothing before the handler needs the username: a refused
-		// request's body is never parsed.
-		l = e.BeginLogin(ctx, r)
-		if resp := l.Refusal(); resp != nil {
-			return write(c, resp)
-		}
-		l.SetCredentials(e.ParseCredentials(r.Header.Get("Content-Type"), c.Body()))
-	} else {
-		r.Username, r.Form = e.ParseCredentials(r.Header.Get("Content-Type"), c.Body())
-		l = e.BeginLogin(ctx, r)
-		if resp := l.Refusal(); resp != nil {
-			return write(c, resp)
-		}
+	l := e.NewLogin()
+	fill(e, l.Request, c)
+	// Unless something before the handler needs the username, a refused
+	// request's body is never parsed.
+	deferred := l.DeferCredentials(ctx, view{c})
+	if !deferred {
+		l.Request.Username, l.Request.Form = e.ParseCredentials(c.Get(fiber.HeaderContentType), c.Body())
+	}
+	l.Begin(ctx)
+	if resp := l.Refusal(); resp != nil {
+		err := write(c, resp)
+		l.End(ctx)
+		return err
+	}
+	if deferred {
+		l.SetCredentials(e.ParseCredentials(c.Get(fiber.HeaderContentType), c.Body()))
 	}
 	c.Locals(loginKey{}, l)
 	if err := next(); err != nil {
@@ -89,20 +91,25 @@ func serve(e *core.Engine, outcome func(int) core.Result, c *fiber.Ctx, next fun
 			_ = c.SendStatus(fiber.StatusInternalServerError)
 		}
 	}
+	var err error
 	if resp := l.Finish(ctx, c.Response().StatusCode(), outcome); resp != nil {
 		c.Response().Reset()
-		return write(c, resp)
+		err = write(c, resp)
 	}
-	return nil
+	l.End(ctx)
+	return err
 }
 
+// write sends r; its body is copied (core may reuse it once the request
+// ends, fiber sends it later).
 func write(c *fiber.Ctx, r *core.Response) error {
 	for k, vs := range r.Header {
 		for _, v := range vs {
 			c.Response().Header.Add(k, v)
 		}
 	}
-	return c.Status(r.Status).Send(r.Body)
+	c.Status(r.Status).Response().SetBody(r.Body)
+	return nil
 }
 
 // request copies core's facts out of fiber's buffers: the socket peer
@@ -118,9 +125,57 @@ func request(e *core.Engine, c *fiber.Ctx) *core.Request {
 func facts(c *fiber.Ctx) *core.Request {
 	h := http.Header{}
 	c.Request().Header.VisitAll(func(k, v []byte) { h.Add(string(k), string(v)) })
-	return &core.Request{RemoteAddr: c.Context().RemoteAddr().String(), Header: h,
-		Method: strings.Clone(c.Method()), Path: strings.Clone(c.Path()),
-		RawQuery: string(c.Request().URI().QueryString())}
+	return &core.Request{RemoteAddr: remoteAddr(c), Header: h, Method: method(c.Method()),
+		Path: strings.Clone(c.Path()), RawQuery: string(c.Request().URI().QueryString())}
+}
+
+// fill is facts into r; while nothing outside core sees the request, the
+// headers are read from fiber's request when core asks for them.
+func fill(e *core.Engine, r *core.Request, c *fiber.Ctx) {
+	if !e.RequestStaysInCore() {
+		*r = *facts(c)
+		return
+	}
+	*r = core.Request{RemoteAddr: remoteAddr(c), Header: header{c}, Method: method(c.Method()),
+		Path: strings.Clone(c.Path()), RawQuery: string(c.Request().URI().QueryString())}
+}
+
+// header reads a fiber request's header until the request ends; each value
+// it returns is a copy.
+type header struct{ c *fiber.Ctx }
+
+func (h header) Get(name string) string { return string(h.c.Request().Header.Peek(name)) }
+
+// view is header without the copies, for a look that keeps nothing.
+type view struct{ c *fiber.Ctx }
+
+func (h view) Get(name string) string { return h.c.Get(name) }
+
+// method returns the method as a constant for the common ones (a copy
+// otherwise).
+func method(m string) string {
+	switch m {
+	case http.MethodPost:
+		return http.MethodPost
+	case http.MethodGet:
+		return http.MethodGet
+	case http.MethodPut:
+		return http.MethodPut
+	}
+	return strings.Clone(m)
+}
+
+// remoteAddr is the socket peer.
+func remoteAddr(c *fiber.Ctx) string { return addrString(c.Context().RemoteAddr()) }
+
+// addrString is a.String(), spelt with fewer allocations for a TCP address.
+func addrString(a net.Addr) string {
+	if t, ok := a.(*net.TCPAddr); ok && t.Zone == "" {
+		if ip, ok := netip.AddrFromSlice(t.IP); ok {
+			return netip.AddrPortFrom(ip.Unmap(), uint16(t.Port)).String()
+		}
+	}
+	return a.String()
 }
 
 func login(e *core.Engine, c *fiber.Ctx) *core.Login {

@@ -9,6 +9,7 @@ package axesgin
 import (
 	"net/http"
 	"net/url"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 
@@ -58,29 +59,30 @@ func Dispatch(e *core.Engine, h gin.HandlerFunc) gin.HandlerFunc {
 }
 
 func serve(e *core.Engine, outcome func(int) core.Result, c *gin.Context, next func()) {
-	ctx := c.Request.Context()
 	r := c.Request
-	var l *core.Login
-	if e.DeferCredentials(ctx, r.Header) {
-		// Nothing before the handler needs the username: a refused
-		// request's body is never read.
-		l = e.BeginLogin(ctx, &core.Request{RemoteAddr: r.RemoteAddr, Header: r.Header, Method: r.Method,
-			Path: r.URL.Path, RawQuery: r.URL.RawQuery})
-		if resp := l.Refusal(); resp != nil {
-			write(c, resp)
-			return
-		}
-		l.SetCredentials(credentials(e, r))
-	} else {
-		l = e.BeginLogin(ctx, request(e, r))
-		if resp := l.Refusal(); resp != nil {
-			write(c, resp)
-			return
-		}
+	ctx := r.Context()
+	l := e.NewLogin()
+	*l.Request = core.Request{RemoteAddr: r.RemoteAddr, Header: r.Header, Method: r.Method,
+		Path: r.URL.Path, RawQuery: r.URL.RawQuery}
+	// Unless something before the handler needs the username, a refused
+	// request's body is never read.
+	deferred := l.DeferCredentials(ctx, nil)
+	if !deferred {
+		l.Request.Username, l.Request.Form = credentials(e, l, r)
+	}
+	l.Begin(ctx)
+	if resp := l.Refusal(); resp != nil {
+		write(c, resp)
+		l.End(ctx)
+		return
+	}
+	if deferred {
+		l.SetCredentials(credentials(e, l, r))
 	}
 	c.Set(loginKey{}, l)
 	orig := c.Writer
-	w := &bufferedWriter{ResponseWriter: orig, buf: core.NewResponseBuffer(orig)}
+	w := writers.Get().(*bufferedWriter)
+	*w = bufferedWriter{ResponseWriter: orig, buf: core.NewResponseBuffer(orig)}
 	c.Writer = w
 	defer func() { c.Writer = orig }()
 	next()
@@ -88,9 +90,13 @@ func serve(e *core.Engine, outcome func(int) core.Result, c *gin.Context, next f
 	c.Writer = orig
 	if resp := l.Finish(ctx, w.buf.Status(), outcome); resp != nil {
 		write(c, resp)
-		return
+	} else {
+		w.buf.Send()
 	}
-	w.buf.Send()
+	w.buf.Release()
+	*w = bufferedWriter{}
+	writers.Put(w)
+	l.End(ctx)
 }
 
 func write(c *gin.Context, r *core.Response) {
@@ -102,21 +108,24 @@ func write(c *gin.Context, r *core.Response) {
 // resolves forwarded headers) and the username from the body, which stays
 // whole for the handler.
 func request(e *core.Engine, r *http.Request) *core.Request {
-	user, form := credentials(e, r)
+	user, form := credentials(e, &core.Login{Engine: e}, r)
 	return &core.Request{RemoteAddr: r.RemoteAddr, Header: r.Header, Method: r.Method,
 		Path: r.URL.Path, RawQuery: r.URL.RawQuery, Username: user, Form: form}
 }
 
 // credentials reads the username and fields from r's body, which stays
-// whole for the handler.
-func credentials(e *core.Engine, r *http.Request) (string, url.Values) {
-	user, form, body := e.ReadCredentials(r.Header.Get("Content-Type"), r.Body)
+// whole for the handler (l keeps what was read).
+func credentials(e *core.Engine, l *core.Login, r *http.Request) (string, url.Values) {
+	user, form, body := l.ReadCredentials(r.Header.Get("Content-Type"), r.Body)
 	r.Body = body
 	if user == "" && r.PostForm != nil {
 		user = r.PostForm.Get(e.Config().UsernameFormField)
 	}
 	return user, form
 }
+
+// writers recycles bufferedWriters.
+var writers = sync.Pool{New: func() any { return new(bufferedWriter) }}
 
 // bufferedWriter holds the handler's response with gin's semantics: the
 // status may change until the first write.
@@ -155,7 +164,10 @@ func (w *bufferedWriter) Write(p []byte) (int, error) {
 	w.WriteHeaderNow()
 	return w.buf.Write(p)
 }
-func (w *bufferedWriter) WriteString(s string) (int, error) { return w.Write([]byte(s)) }
+func (w *bufferedWriter) WriteString(s string) (int, error) {
+	w.WriteHeaderNow()
+	return w.buf.WriteString(s)
+}
 
 func login(e *core.Engine, c *gin.Context) *core.Login {
 	if v, ok := c.Get(loginKey{}); ok {

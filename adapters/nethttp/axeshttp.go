@@ -7,7 +7,6 @@
 package axeshttp
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 
@@ -26,8 +25,6 @@ type Options struct {
 	// failures, 2xx and 3xx successes, anything else neither).
 	Outcome func(status int) core.Result
 }
-
-type loginKey struct{}
 
 // Middleware returns net/http middleware that protects the login routes:
 // before the handler it begins the attempt, answering a locked, blacklisted
@@ -54,47 +51,49 @@ func Dispatch(e *core.Engine, h http.Handler) http.Handler {
 
 func serve(e *core.Engine, outcome func(int) core.Result, next http.Handler, w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	var l *core.Login
-	if e.DeferCredentials(ctx, r.Header) {
-		// Nothing before the handler needs the username: a refused
-		// request's body is never read.
-		l = e.BeginLogin(ctx, &core.Request{RemoteAddr: r.RemoteAddr, Header: r.Header, Method: r.Method,
-			Path: r.URL.Path, RawQuery: r.URL.RawQuery})
-		if resp := l.Refusal(); resp != nil {
-			core.WriteResponse(w, resp)
-			return
-		}
-		user, form := credentials(e, r)
-		l.SetCredentials(user, form)
-	} else {
-		l = e.BeginLogin(ctx, request(e, r))
-		if resp := l.Refusal(); resp != nil {
-			core.WriteResponse(w, resp)
-			return
-		}
+	l := e.NewLogin()
+	*l.Request = core.Request{RemoteAddr: r.RemoteAddr, Header: r.Header, Method: r.Method,
+		Path: r.URL.Path, RawQuery: r.URL.RawQuery}
+	// Unless something before the handler needs the username, a refused
+	// request's body is never read.
+	deferred := l.DeferCredentials(ctx, nil)
+	if !deferred {
+		l.Request.Username, l.Request.Form = credentials(e, l, r)
 	}
-	buf := core.NewResponseBuffer(w)
-	next.ServeHTTP(buf, r.WithContext(context.WithValue(ctx, loginKey{}, l)))
-	if resp := l.Finish(ctx, buf.Status(), outcome); resp != nil {
+	l.Begin(ctx)
+	if resp := l.Refusal(); resp != nil {
 		core.WriteResponse(w, resp)
+		l.End(ctx)
 		return
 	}
-	buf.Send()
+	if deferred {
+		l.SetCredentials(credentials(e, l, r))
+	}
+	buf := core.NewResponseBuffer(w)
+	next.ServeHTTP(buf, r.WithContext(l.Context(ctx)))
+	if resp := l.Finish(ctx, buf.Status(), outcome); resp != nil {
+		core.WriteResponse(w, resp)
+	} else {
+		buf.Send()
+	}
+	buf.Release()
+	l.End(ctx)
 }
 
 // request reads core's facts from r: the socket peer (never a forwarded
 // header: core resolves those), and the username from the body, which stays
 // whole for the handler.
 func request(e *core.Engine, r *http.Request) *core.Request {
-	user, form := credentials(e, r)
+	l := &core.Login{Engine: e}
+	user, form := credentials(e, l, r)
 	return &core.Request{RemoteAddr: r.RemoteAddr, Header: r.Header, Method: r.Method,
 		Path: r.URL.Path, RawQuery: r.URL.RawQuery, Username: user, Form: form}
 }
 
 // credentials reads the username and fields from r's body, which stays
-// whole for the handler.
-func credentials(e *core.Engine, r *http.Request) (string, url.Values) {
-	user, form, body := e.ReadCredentials(r.Header.Get("Content-Type"), r.Body)
+// whole for the handler (l keeps what was read).
+func credentials(e *core.Engine, l *core.Login, r *http.Request) (string, url.Values) {
+	user, form, body := l.ReadCredentials(r.Header.Get("Content-Type"), r.Body)
 	r.Body = body
 	if user == "" && r.PostForm != nil {
 		user = r.PostForm.Get(e.Config().UsernameFormField)
@@ -105,7 +104,7 @@ func credentials(e *core.Engine, r *http.Request) (string, url.Values) {
 // login returns the attempt that Middleware or Dispatch began for r, or a
 // Login without one.
 func login(e *core.Engine, r *http.Request) *core.Login {
-	if l, ok := r.Context().Value(loginKey{}).(*core.Login); ok && l.Engine == e {
+	if l := core.LoginFrom(r.Context()); l != nil && l.Engine == e {
 		return l
 	}
 	return &core.Login{Engine: e, Request: request(e, r)}

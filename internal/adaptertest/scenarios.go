@@ -90,6 +90,55 @@ func Scenarios() []Scenario {
 				s.WantBody = `"cooloff_time":"PT1H"`
 			}),
 		}},
+		{Name: "JSON lockout byte for byte, CORS headers and Content-Length", Config: func(c *core.Config) {
+			c.CoolOff = time.Hour
+			c.AllowedCORSOrigins = "https://app.example"
+		}, Steps: []Step{
+			bad(), bad(),
+			with(lockedOut(), func(s *Step) {
+				s.Header = map[string]string{"Accept": "application/json"}
+				s.WantHeader = map[string]string{"Content-Type": "application/json", "Retry-After": "3600",
+					"Access-Control-Allow-Origin": "https://app.example", "Access-Control-Allow-Methods": "POST, OPTIONS",
+					"Access-Control-Allow-Headers": "Origin, Content-Type, Accept, Authorization, x-requested-with",
+					"Content-Length":               "97"}
+				s.WantBody = `{"failure_limit":3,"failure_count":3,"username":"alice","cooloff_time":"PT1H","retry_after":3600}`
+			}),
+			with(refused(), func(s *Step) {
+				s.Advance = 15 * time.Minute
+				s.Header = map[string]string{"Accept": "Application/JSON"}
+				s.WantHeader = map[string]string{"Retry-After": "3600", "Content-Length": "97"}
+				s.WantBody = `{"failure_limit":3,"failure_count":4,"username":"alice","cooloff_time":"PT1H","retry_after":3600}`
+			}),
+		}},
+		{Name: "refusals in a row each tell their own client", Styles: []Style{Middleware, Dispatch, FormInvalid}, Config: func(c *core.Config) {
+			c.CoolOff = time.Hour
+			c.ResetCoolOffOnFailureDuringLockout = false
+		}, Steps: []Step{
+			bad(), bad(), lockedOut(),
+			from(with(bad(), func(s *Step) { s.User = "bob" }), peer2),
+			from(with(bad(), func(s *Step) { s.User = "bob" }), peer2),
+			from(with(lockedOut(), func(s *Step) { s.User = "bob" }), peer2),
+			with(refused(), func(s *Step) {
+				s.Advance = 20 * time.Minute
+				s.Header = map[string]string{"Accept": "application/json"}
+				s.WantHeader = map[string]string{"Retry-After": "2400", "Content-Type": "application/json"}
+				s.WantBody = `{"failure_limit":3,"failure_count":3,"username":"alice","cooloff_time":"PT1H","retry_after":2400}`
+			}),
+			from(with(refused(), func(s *Step) {
+				s.User = "bob"
+				s.Header = map[string]string{"Accept": "application/json"}
+				s.WantBody = `{"failure_limit":3,"failure_count":3,"username":"bob","cooloff_time":"PT1H","retry_after":2400}`
+			}), peer2),
+			with(refused(), func(s *Step) {
+				s.Advance = 10 * time.Minute
+				s.WantHeader = map[string]string{"Retry-After": "1800", "Content-Type": "text/plain; charset=utf-8", "Content-Length": "64"}
+				s.WantBody = "Account locked: too many login attempts. Please try again later."
+			}),
+			from(with(refused(), func(s *Step) {
+				s.User = "bob"
+				s.WantHeader = map[string]string{"Retry-After": "1800", "Content-Type": "text/plain; charset=utf-8"}
+			}), peer2),
+		}},
 		{Name: "HTML lockout", Styles: []Style{Middleware, Dispatch, FormInvalid}, Config: func(c *core.Config) {
 			c.LockoutTemplate = template.Must(template.New("lockout").Parse(`<h1>Locked after {{.FailureCount}} failures</h1>`))
 		}, Steps: []Step{
