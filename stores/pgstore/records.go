@@ -140,44 +140,22 @@ func (s *Store) RecordLogout(ctx context.Context, username, ip string, at time.T
 	return nil
 }
 
-// list runs a listing query and, when its page is empty, the count alone.
-func list[T any](ctx context.Context, s *Store, op string, q core.ListQuery,
-	build func(core.ListQuery, bool) (string, []any), scan func(sqlcommon.Rows) ([]T, int, error)) ([]T, int, error) {
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, 0, err
-	}
-	query, argv := build(q, false)
-	rows, err := s.pool.Query(ctx, query, argv...)
-	if err != nil {
-		return nil, 0, wrap(op, err)
-	}
-	out, total, err := scan(rows)
-	rows.Close()
-	if err != nil {
-		return nil, 0, wrap(op, err)
-	}
-	if len(out) == 0 && q.Offset > 0 {
-		query, argv = build(q, true)
-		if err := s.pool.QueryRow(ctx, query, argv...).Scan(&total); err != nil {
-			return nil, 0, wrap(op, err)
-		}
-	}
-	return out, total, nil
-}
-
 // Attempts implements core.RecordStore.
 func (s *Store) Attempts(ctx context.Context, q core.ListQuery) ([]core.AttemptRecord, int, error) {
-	return list(ctx, s, "attempts", q, s.stmt.ListAttempts, sqlcommon.ScanAttempts)
+	out, total, err := sqlcommon.List(ctx, s.conn, q, s.stmt.ListAttempts, sqlcommon.ScanAttempts)
+	return out, total, wrap("attempts", err)
 }
 
 // AccessLogs implements core.RecordStore.
 func (s *Store) AccessLogs(ctx context.Context, q core.ListQuery) ([]core.AccessLog, int, error) {
-	return list(ctx, s, "access logs", q, s.stmt.ListAccessLogs, sqlcommon.ScanAccessLogs)
+	out, total, err := sqlcommon.List(ctx, s.conn, q, s.stmt.ListAccessLogs, sqlcommon.ScanAccessLogs)
+	return out, total, wrap("access logs", err)
 }
 
 // FailureLogs implements core.RecordStore.
 func (s *Store) FailureLogs(ctx context.Context, q core.ListQuery) ([]core.FailureLog, int, error) {
-	return list(ctx, s, "failure logs", q, s.stmt.ListFailureLogs, sqlcommon.ScanFailureLogs)
+	out, total, err := sqlcommon.List(ctx, s.conn, q, s.stmt.ListFailureLogs, sqlcommon.ScanFailureLogs)
+	return out, total, wrap("failure logs", err)
 }
 
 // DeleteAccessLogs implements core.RecordStore.
@@ -196,9 +174,6 @@ func (s *Store) delete(ctx context.Context, op, q string, argv []any) (int, erro
 	if err := ctxErr(ctx, op); err != nil {
 		return 0, err
 	}
-	tag, err := s.pool.Exec(ctx, q, argv...)
-	if err != nil {
-		return 0, wrap(op, err)
-	}
-	return int(tag.RowsAffected()), nil
+	n, err := s.conn.Exec(ctx, q, argv...)
+	return int(n), wrap(op, err)
 }

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/goaxes/axes/core"
@@ -50,8 +51,9 @@ type Store struct {
 	pool   *pgxpool.Pool
 	own    bool
 	stmt   *sqlcommon.Statements
-	hitN   string // the call of the several-keys Hit function
-	prefix string // of the tables, qualified
+	conn   sqlcommon.Conn // pool, for the listings and deletions
+	hitN   string         // the call of the several-keys Hit function
+	prefix string         // of the tables, qualified
 	// releaseLogin caches releaseLoginSQL by shape.
 	releaseLogin sync.Map
 }
@@ -138,6 +140,7 @@ func New(pool *pgxpool.Pool, opts Options) (*Store, error) {
 	return &Store{
 		pool:   pool,
 		stmt:   sqlcommon.NewStatements(sqlcommon.Postgres, q),
+		conn:   pgConn{pool},
 		hitN:   "SELECT o_id, o_failures, o_last, o_locked FROM " + q + "hit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
 		prefix: q,
 	}, nil
@@ -210,8 +213,40 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// wrap names the store and op in err (nil stays nil).
 func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
 	return fmt.Errorf("axes: pgstore: %s: %w", op, err)
+}
+
+// querier is what *pgxpool.Pool and pgx.Tx have in common.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// pgConn adapts a pool or a transaction to sqlcommon.Conn.
+type pgConn struct{ q querier }
+
+func (c pgConn) Query(ctx context.Context, q string, argv []any, scan func(sqlcommon.Rows) error) error {
+	rows, err := c.q.Query(ctx, q, argv...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	return scan(rows)
+}
+
+func (c pgConn) QueryRow(ctx context.Context, q string, argv []any, dest ...any) error {
+	return c.q.QueryRow(ctx, q, argv...).Scan(dest...)
+}
+
+func (c pgConn) Exec(ctx context.Context, q string, argv ...any) (int64, error) {
+	tag, err := c.q.Exec(ctx, q, argv...)
+	return tag.RowsAffected(), err
 }
 
 func ctxErr(ctx context.Context, op string) error {
@@ -379,26 +414,9 @@ func (s *Store) Reset(ctx context.Context, f core.Filter) (int, error) {
 		return 0, err
 	}
 	var n int
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		q, argv := s.stmt.ResetCounters(f)
-		tag, err := tx.Exec(ctx, q, argv...)
-		if err != nil {
-			return err
-		}
-		var kept bool
-		if err := tx.QueryRow(ctx, s.stmt.AnyAttempt()).Scan(&kept); err != nil {
-			return err
-		}
-		if !kept {
-			n = int(tag.RowsAffected())
-			return nil
-		}
-		q, argv = s.stmt.ResetAttempts(f)
-		if tag, err = tx.Exec(ctx, q, argv...); err != nil {
-			return err
-		}
-		n = int(tag.RowsAffected())
-		return nil
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) (err error) {
+		n, err = s.stmt.Reset(ctx, pgConn{tx}, f)
+		return err
 	})
 	if err != nil {
 		return 0, wrap("reset", err)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/goaxes/axes/core"
 	"github.com/goaxes/axes/core/storetest"
+	"github.com/goaxes/axes/stores/internal/sqlcommon/sqltest"
 	"github.com/goaxes/axes/stores/pgstore"
 )
 
@@ -73,37 +73,7 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) core.Store { return newStore(t, pool) })
 }
 
-var t0 = time.Unix(1_700_000_000, 0).UTC()
-
-// hitAll runs workers Hits at once on keys, spread over stores, and returns
-// the counts of the first key of those that were not locked.
-func hitAll(t *testing.T, stores []core.Store, workers int, p core.Policy, keys ...core.Key) []int {
-	t.Helper()
-	var (
-		start   = make(chan struct{})
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		allowed []int
-	)
-	for i := range workers {
-		wg.Add(1)
-		go func(s core.Store) {
-			defer wg.Done()
-			out := make([]core.Counter, len(keys))
-			<-start
-			locked, err := s.Hit(context.Background(), keys, t0, p, out)
-			mu.Lock()
-			defer mu.Unlock()
-			if assert.NoError(t, err, "Hit") && !locked {
-				allowed = append(allowed, out[0].Failures)
-			}
-		}(stores[i%len(stores)])
-	}
-	close(start)
-	wg.Wait()
-	slices.Sort(allowed)
-	return allowed
-}
+var t0 = sqltest.T0
 
 // TestTwoPoolsExactLimit plays two app instances on one database: two
 // pools, 100 concurrent Hits, limit 5.
@@ -127,7 +97,7 @@ func TestTwoPoolsExactLimit(t *testing.T) {
 				b, err := pgstore.New(poolB, pgstore.Options{Schema: schema})
 				require.NoError(t, err)
 				p := core.Policy{Limit: 5, CoolOff: time.Hour, ExtendDuringLockout: extend}
-				got := hitAll(t, []core.Store{a, b}, 100, p, tt.keys...)
+				got := sqltest.HitAll(t, []core.Store{a, b}, 100, p, tt.keys...)
 				assert.Equal(t, []int{1, 2, 3, 4, 5}, got, "counts let through by two pools: got %v, want 1..5 once each", got)
 				out := make([]core.Counter, len(tt.keys))
 				require.NoError(t, b.Peek(context.Background(), tt.keys, t0, p, out))

@@ -24,8 +24,8 @@ import (
 //   - every write of this process goes through one connection (the
 //     writer), and every write that changes counters other than a refusal
 //     takes the keys' entries out of the cache first, under the writer lock
-//     (Hit, Release, Clear, Reset), writing their pending refusals back when
-//     the keys survive;
+//     (Hit, Release, ReleaseAndRecordLogin, Clear, Reset), writing their
+//     pending refusals back when the keys survive;
 //   - other processes' commits (and other connections') are seen through
 //     the writer's PRAGMA data_version, which changes exactly when another
 //     connection commits. It is read before the cache answers, at most
@@ -134,11 +134,25 @@ func (c *refusalCache) lookup(keys []core.Key, ents *[maxCachedKeys]*entry) bool
 	return true
 }
 
-// hit answers a Hit from the cache when every key is cached and one of
-// them is locked at now, counting the refusal in memory when the policy
-// extends lockouts. It reports whether it answered, and stale when it would
-// have but data_version must be read first.
-func (s *Store) cachedHit(keys []core.Key, now time.Time, p *core.Policy, out []core.Counter) (served, stale bool) {
+// fromCache answers a Hit (hit set) or a Peek from the cache when it can
+// (see cached), reading data_version first when the cache is stale.
+func (s *Store) fromCache(ctx context.Context, keys []core.Key, now time.Time, p *core.Policy, out []core.Counter, hit bool) (bool, error) {
+	served, stale := s.cached(keys, now, p, out, hit)
+	if stale {
+		if err := s.verify(ctx); err != nil {
+			return false, err
+		}
+		served, _ = s.cached(keys, now, p, out, hit)
+	}
+	return served, nil
+}
+
+// cached answers a Peek, or a Hit (hit set), from the cache when every key
+// is cached and, for a Hit, one of them is locked at now; a Hit counts the
+// refusal in memory when the policy extends lockouts. It reports whether it
+// answered, and stale when it would have but data_version must be read
+// first.
+func (s *Store) cached(keys []core.Key, now time.Time, p *core.Policy, out []core.Counter, hit bool) (served, stale bool) {
 	c := s.cache
 	us := sqlcommon.Micros(now)
 	var ents [maxCachedKeys]*entry
@@ -147,12 +161,12 @@ func (s *Store) cachedHit(keys []core.Key, now time.Time, p *core.Policy, out []
 	if !c.lookup(keys, &ents) {
 		return false, false
 	}
-	locked := false
+	locked := !hit // a Peek needs no lock
 	for _, e := range ents[:len(keys)] {
-		if lockedAt(p, e.cur, us) {
-			locked = true
+		if locked {
 			break
 		}
+		locked = lockedAt(p, e.cur, us)
 	}
 	if !locked {
 		return false, false
@@ -160,9 +174,10 @@ func (s *Store) cachedHit(keys []core.Key, now time.Time, p *core.Policy, out []
 	if c.clock()-c.verified > int64(c.recheck) {
 		return false, true
 	}
+	count := hit && p.ExtendDuringLockout
 	for i, e := range ents[:len(keys)] {
 		e.used = true
-		if !p.ExtendDuringLockout {
+		if !count {
 			out[i] = sqlcommon.Counter(p, e.cur.failures, e.cur.last, us)
 			continue
 		}
@@ -178,30 +193,9 @@ func (s *Store) cachedHit(keys []core.Key, now time.Time, p *core.Policy, out []
 		e.limit, e.coolOff = p.Limit, p.CoolOffAt(e.cur.failures).Microseconds()
 		out[i] = core.Counter{Failures: e.cur.failures, Last: sqlcommon.Time(us)}
 	}
-	if p.ExtendDuringLockout && !c.armed {
+	if count && !c.armed {
 		c.armed = true
 		c.timer.Reset(c.window)
-	}
-	return true, false
-}
-
-// cachedPeek answers a Peek from the cache when every key is cached and
-// the cache is fresh.
-func (s *Store) cachedPeek(keys []core.Key, now time.Time, p *core.Policy, out []core.Counter) (served, stale bool) {
-	c := s.cache
-	us := sqlcommon.Micros(now)
-	var ents [maxCachedKeys]*entry
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.lookup(keys, &ents) {
-		return false, false
-	}
-	if c.clock()-c.verified > int64(c.recheck) {
-		return false, true
-	}
-	for i, e := range ents[:len(keys)] {
-		e.used = true
-		out[i] = sqlcommon.Counter(p, e.cur.failures, e.cur.last, us)
 	}
 	return true, false
 }
@@ -258,6 +252,23 @@ func anyPending(ents []*entry) bool {
 		}
 	}
 	return false
+}
+
+// evict takes the entries of keys (all of them when all is set) out of the
+// cache before a write changes their rows, writing their pending refusals
+// first; when that write fails they go back. The writer lock is held.
+func (s *Store) evict(ctx context.Context, keys []core.Key, all bool) error {
+	if s.cache == nil {
+		return nil
+	}
+	gone := s.cache.take(keys, all)
+	if anyPending(gone) {
+		if err := s.sync(ctx, gone, true); err != nil {
+			s.cache.restore(gone)
+			return err
+		}
+	}
+	return nil
 }
 
 // put caches the counters that a Hit's statements returned for keys (all
@@ -433,19 +444,15 @@ type pendingSnap struct {
 // process changed but that is still locked, and dropped when the row was
 // reset, released or expired meanwhile; every entry without pending
 // refusals is dropped. The writer lock is held.
-func (s *Store) sync(ctx context.Context, gone []*entry, flush bool) (err error) {
+func (s *Store) sync(ctx context.Context, gone []*entry, flush bool) error {
+	start := s.cache.clock()
+	return s.onWriter(ctx, func(cn *sql.Conn) error { return s.syncOn(ctx, cn, start, gone, flush) })
+}
+
+// syncOn is sync on the writer connection cn, from start (the cache's
+// clock).
+func (s *Store) syncOn(ctx context.Context, cn *sql.Conn, start int64, gone []*entry, flush bool) (err error) {
 	c := s.cache
-	start := c.clock()
-	cn, release, err := s.conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer release()
-	defer func() {
-		if err != nil {
-			s.connFailed(err)
-		}
-	}()
 
 	c.mu.Lock()
 	var snaps []pendingSnap

@@ -51,6 +51,27 @@ func (s *Store) RecordLogin(ctx context.Context, log core.AccessLog) error {
 	return nil
 }
 
+// ReleaseAndRecordLogin implements core.LoginStore: Release and
+// RecordLogin in one write transaction on the writer connection, so a
+// successful login commits once, not twice.
+func (s *Store) ReleaseAndRecordLogin(ctx context.Context, keys []core.Key, now time.Time, p core.Policy, log core.AccessLog) error {
+	if err := ctxErr(ctx, "record login"); err != nil {
+		return err
+	}
+	keys, _ = sqlcommon.Distinct(keys)
+	if len(keys) == 0 {
+		return s.RecordLogin(ctx, log)
+	}
+	err := s.release(ctx, keys, now, &p, func(c *sql.Conn) error {
+		_, err := c.ExecContext(ctx, s.stmt.RecordLogin(), sqlcommon.LoginArgs(&log)...)
+		return err
+	})
+	if err != nil {
+		return wrap("record login", err)
+	}
+	return nil
+}
+
 // RecordLogout implements core.RecordStore.
 func (s *Store) RecordLogout(ctx context.Context, username, ip string, at time.Time) error {
 	if err := ctxErr(ctx, "record logout"); err != nil {
@@ -62,44 +83,22 @@ func (s *Store) RecordLogout(ctx context.Context, username, ip string, at time.T
 	return nil
 }
 
-// list runs a listing query and, when its page is empty, the count alone.
-func list[T any](ctx context.Context, s *Store, op string, q core.ListQuery,
-	build func(core.ListQuery, bool) (string, []any), scan func(sqlcommon.Rows) ([]T, int, error)) ([]T, int, error) {
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, 0, err
-	}
-	query, argv := build(q, false)
-	rows, err := s.db.QueryContext(ctx, query, argv...)
-	if err != nil {
-		return nil, 0, wrap(op, err)
-	}
-	out, total, err := scan(rows)
-	rows.Close()
-	if err != nil {
-		return nil, 0, wrap(op, err)
-	}
-	if len(out) == 0 && q.Offset > 0 {
-		query, argv = build(q, true)
-		if err := s.db.QueryRowContext(ctx, query, argv...).Scan(&total); err != nil {
-			return nil, 0, wrap(op, err)
-		}
-	}
-	return out, total, nil
-}
-
 // Attempts implements core.RecordStore.
 func (s *Store) Attempts(ctx context.Context, q core.ListQuery) ([]core.AttemptRecord, int, error) {
-	return list(ctx, s, "attempts", q, s.stmt.ListAttempts, sqlcommon.ScanAttempts)
+	out, total, err := sqlcommon.List(ctx, s.reads, q, s.stmt.ListAttempts, sqlcommon.ScanAttempts)
+	return out, total, wrap("attempts", err)
 }
 
 // AccessLogs implements core.RecordStore.
 func (s *Store) AccessLogs(ctx context.Context, q core.ListQuery) ([]core.AccessLog, int, error) {
-	return list(ctx, s, "access logs", q, s.stmt.ListAccessLogs, sqlcommon.ScanAccessLogs)
+	out, total, err := sqlcommon.List(ctx, s.reads, q, s.stmt.ListAccessLogs, sqlcommon.ScanAccessLogs)
+	return out, total, wrap("access logs", err)
 }
 
 // FailureLogs implements core.RecordStore.
 func (s *Store) FailureLogs(ctx context.Context, q core.ListQuery) ([]core.FailureLog, int, error) {
-	return list(ctx, s, "failure logs", q, s.stmt.ListFailureLogs, sqlcommon.ScanFailureLogs)
+	out, total, err := sqlcommon.List(ctx, s.reads, q, s.stmt.ListFailureLogs, sqlcommon.ScanFailureLogs)
+	return out, total, wrap("failure logs", err)
 }
 
 // DeleteAccessLogs implements core.RecordStore.
@@ -118,13 +117,6 @@ func (s *Store) delete(ctx context.Context, op, q string, argv []any) (int, erro
 	if err := ctxErr(ctx, op); err != nil {
 		return 0, err
 	}
-	res, err := s.exec(ctx, q, argv...)
-	if err != nil {
-		return 0, wrap(op, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, wrap(op, err)
-	}
-	return int(n), nil
+	n, err := rowsAffected(s.exec(ctx, q, argv...))
+	return int(n), wrap(op, err)
 }

@@ -19,13 +19,17 @@
 // the counters of keys that it found locked in memory (Options.CacheSize)
 // and answers their Hits and Peeks from there, counting the refusals in
 // memory; the counts are written in one batch within Options.BatchWindow
-// (default 100ms), before any Hit, Release, Reset or Peek of those keys
-// that the cache does not answer (a Clear drops them with the key), and on
-// Close. Answering a refused Hit takes a map lookup under a mutex, no
+// (default 100ms), before any Hit, Release, ReleaseAndRecordLogin, Reset
+// or Peek of those keys that the cache does not answer (a Clear drops them
+// with the key), and on Close. Answering a refused Hit takes a map lookup under a mutex, no
 // statement and no allocation. The cache only ever refuses: an attempt that
 // may be allowed is always counted by its atomic statement in the
 // database, so the exact limit (DESIGN G1) holds across goroutines and
 // processes as before.
+//
+// A successful login's ReleaseAndRecordLogin (core.LoginStore) is one
+// BEGIN IMMEDIATE transaction: the release of every key and the access
+// log, committed together or not at all.
 //
 // Other processes' commits (another app instance, `axes reset-ip` from the
 // CLI) are seen through SQLite's PRAGMA data_version on the store's write
@@ -86,12 +90,14 @@ type Options struct {
 	Recheck time.Duration
 }
 
-// Store is a core.Store and core.RecordStore in SQLite. It is safe for
-// concurrent use, and several processes may open the same file.
+// Store is a core.Store, core.RecordStore and core.LoginStore in SQLite.
+// It is safe for concurrent use, and several processes may open the same
+// file.
 type Store struct {
-	db   *sql.DB
-	own  bool
-	stmt *sqlcommon.Statements
+	db    *sql.DB
+	own   bool
+	stmt  *sqlcommon.Statements
+	reads sqlcommon.Conn // db, for the listings
 	// write admits one writer of this process at a time: SQLite writes one
 	// at a time anyway, and a queue in Go beats its busy handler, which
 	// sleeps and gives up after the busy timeout. Readers do not queue.
@@ -110,6 +116,7 @@ type Store struct {
 var (
 	_ core.Store       = (*Store)(nil)
 	_ core.RecordStore = (*Store)(nil)
+	_ core.LoginStore  = (*Store)(nil)
 )
 
 // Schema returns the DDL of SchemaSQL with the names prefixed by
@@ -148,7 +155,7 @@ func New(db *sql.DB, opts Options) (*Store, error) {
 	if opts.CacheSize < -1 || opts.BatchWindow < 0 || opts.Recheck < 0 {
 		return nil, errors.New("axes: sqlitestore: Options.CacheSize, BatchWindow and Recheck: want -1 or more, and durations of 0 or more")
 	}
-	s := &Store{db: db, stmt: sqlcommon.NewStatements(sqlcommon.SQLite, p), write: make(chan struct{}, 1),
+	s := &Store{db: db, stmt: sqlcommon.NewStatements(sqlcommon.SQLite, p), reads: sqlConn{db}, write: make(chan struct{}, 1),
 		flushSQL: "UPDATE " + p + "counters SET failures = $1, last = $2 WHERE id = $3",
 		rowSQL:   "SELECT failures, last FROM " + p + "counters WHERE id = $1"}
 	if _, err := db.ExecContext(context.Background(), sqlcommon.Resolve(SchemaSQL, p)); err != nil {
@@ -274,7 +281,11 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// wrap names the store and op in err (nil stays nil).
 func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
 	return fmt.Errorf("axes: sqlitestore: %s: %w", op, err)
 }
 
@@ -308,17 +319,27 @@ func (s *Store) exec(ctx context.Context, q string, argv ...any) (sql.Result, er
 }
 
 // execLocked runs one write statement; the writer lock is held.
-func (s *Store) execLocked(ctx context.Context, q string, argv ...any) (sql.Result, error) {
+func (s *Store) execLocked(ctx context.Context, q string, argv ...any) (res sql.Result, err error) {
+	err = s.onWriter(ctx, func(c *sql.Conn) (err error) {
+		res, err = c.ExecContext(ctx, q, argv...)
+		return err
+	})
+	return res, err
+}
+
+// onWriter runs fn on the writer connection (see conn), which it drops
+// when fn's error broke it; the writer lock is held.
+func (s *Store) onWriter(ctx context.Context, fn func(c *sql.Conn) error) error {
 	c, release, err := s.conn(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer release()
-	res, err := c.ExecContext(ctx, q, argv...)
-	if err != nil {
+	if err := fn(c); err != nil {
 		s.connFailed(err)
+		return err
 	}
-	return res, err
+	return nil
 }
 
 // writeTx runs fn in a BEGIN IMMEDIATE transaction: it takes SQLite's write
@@ -333,31 +354,23 @@ func (s *Store) writeTx(ctx context.Context, fn func(c *sql.Conn) error) (err er
 }
 
 // writeTxLocked is writeTx with the writer lock held.
-func (s *Store) writeTxLocked(ctx context.Context, fn func(c *sql.Conn) error) (err error) {
-	c, release, err := s.conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer release()
-	defer func() {
-		if err != nil {
-			s.connFailed(err)
+func (s *Store) writeTxLocked(ctx context.Context, fn func(c *sql.Conn) error) error {
+	return s.onWriter(ctx, func(c *sql.Conn) (err error) {
+		if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+			return err
 		}
-	}()
-	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			// Roll back even when ctx is done.
-			_, _ = c.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		defer func() {
+			if err != nil {
+				// Roll back even when ctx is done.
+				_, _ = c.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+			}
+		}()
+		if err := fn(c); err != nil {
+			return err
 		}
-	}()
-	if err := fn(c); err != nil {
+		_, err = c.ExecContext(ctx, "COMMIT")
 		return err
-	}
-	_, err = c.ExecContext(ctx, "COMMIT")
-	return err
+	})
 }
 
 func checkOut(keys []core.Key, out []core.Counter) error {
@@ -386,32 +399,19 @@ func (s *Store) Hit(ctx context.Context, keys []core.Key, now time.Time, p core.
 		return false, nil
 	}
 	if s.cache != nil {
-		served, stale := s.cachedHit(keys, now, &p, out)
-		if stale {
-			if err := s.verify(ctx); err != nil {
-				return false, wrap("hit", err)
-			}
-			served, _ = s.cachedHit(keys, now, &p, out)
-		}
-		if served {
-			return true, nil
+		served, err := s.fromCache(ctx, keys, now, &p, out, true)
+		if err != nil || served {
+			return served, wrap("hit", err)
 		}
 	}
 	if err := s.lock(ctx); err != nil {
 		return false, wrap("hit", err)
 	}
 	defer s.unlock()
-	var gone []*entry
-	if s.cache != nil {
-		// The statements change these keys' rows: their entries leave the
-		// cache first, with their pending refusals written.
-		gone = s.cache.take(keys, false)
-		if anyPending(gone) {
-			if err := s.sync(ctx, gone, true); err != nil {
-				s.cache.restore(gone)
-				return false, wrap("hit", err)
-			}
-		}
+	// The statements change these keys' rows: their entries leave the
+	// cache first, with their pending refusals written.
+	if err := s.evict(ctx, keys, false); err != nil {
+		return false, wrap("hit", err)
 	}
 	if len(keys) == 1 {
 		locked, err := s.hitOneLocked(ctx, &keys[0], now, &p, &out[0])
@@ -460,22 +460,47 @@ func (s *Store) Hit(ctx context.Context, keys []core.Key, now time.Time, p core.
 
 // hitOneLocked counts one key on the write connection; the writer lock is
 // held.
-func (s *Store) hitOneLocked(ctx context.Context, k *core.Key, now time.Time, p *core.Policy, out *core.Counter) (bool, error) {
-	c, release, err := s.conn(ctx)
-	if err != nil {
-		return false, err
-	}
-	defer release()
-	locked, err := s.hitOne(ctx, c, k, now, p, out)
-	if err != nil {
-		s.connFailed(err)
-	}
+func (s *Store) hitOneLocked(ctx context.Context, k *core.Key, now time.Time, p *core.Policy, out *core.Counter) (locked bool, err error) {
+	err = s.onWriter(ctx, func(c *sql.Conn) (err error) {
+		locked, err = s.hitOne(ctx, c, k, now, p, out)
+		return err
+	})
 	return locked, err
 }
 
+// queryer is what *sql.DB and *sql.Conn have in common.
 type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// sqlConn adapts a *sql.DB or *sql.Conn to sqlcommon.Conn.
+type sqlConn struct{ q queryer }
+
+func (c sqlConn) Query(ctx context.Context, q string, argv []any, scan func(sqlcommon.Rows) error) error {
+	rows, err := c.q.QueryContext(ctx, q, argv...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	return scan(rows)
+}
+
+func (c sqlConn) QueryRow(ctx context.Context, q string, argv []any, dest ...any) error {
+	return c.q.QueryRowContext(ctx, q, argv...).Scan(dest...)
+}
+
+func (c sqlConn) Exec(ctx context.Context, q string, argv ...any) (int64, error) {
+	return rowsAffected(c.q.ExecContext(ctx, q, argv...))
+}
+
+// rowsAffected is the count of rows that an Exec changed.
+func rowsAffected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // hitOne counts key k with the one-statement upsert and reports whether it
@@ -514,15 +539,9 @@ func (s *Store) Peek(ctx context.Context, keys []core.Key, now time.Time, p core
 		return nil
 	}
 	if s.cache != nil {
-		served, stale := s.cachedPeek(keys, now, &p, out)
-		if stale {
-			if err := s.verify(ctx); err != nil {
-				return wrap("peek", err)
-			}
-			served, _ = s.cachedPeek(keys, now, &p, out)
-		}
-		if served {
-			return nil
+		served, err := s.fromCache(ctx, keys, now, &p, out, false)
+		if err != nil || served {
+			return wrap("peek", err)
 		}
 		if s.cache.dirty(keys) {
 			// The database must show the refusals counted here.
@@ -546,7 +565,8 @@ func (s *Store) flush(ctx context.Context) error {
 	return s.sync(ctx, nil, true)
 }
 
-// Release implements core.Store.
+// Release implements core.Store: the decrement and the deletion of the
+// counters it left at zero, in one transaction.
 func (s *Store) Release(ctx context.Context, keys []core.Key, now time.Time, p core.Policy) error {
 	if err := ctxErr(ctx, "release"); err != nil {
 		return err
@@ -555,32 +575,40 @@ func (s *Store) Release(ctx context.Context, keys []core.Key, now time.Time, p c
 	if len(keys) == 0 {
 		return nil
 	}
-	argv := sqlcommon.PolicyArgs(make([]any, 0, 8+len(keys)), &p, now, false)
-	argv = sqlcommon.IDArgs(argv, keys)
-	if err := s.lock(ctx); err != nil {
-		return wrap("release", err)
-	}
-	defer s.unlock()
-	if s.cache != nil {
-		gone := s.cache.take(keys, false)
-		if anyPending(gone) {
-			if err := s.sync(ctx, gone, true); err != nil {
-				s.cache.restore(gone)
-				return wrap("release", err)
-			}
-		}
-	}
-	err := s.writeTxLocked(ctx, func(c *sql.Conn) error {
-		if _, err := c.ExecContext(ctx, s.stmt.Release(len(keys), len(p.Tiers)), argv...); err != nil {
-			return err
-		}
-		_, err := c.ExecContext(ctx, s.stmt.ReleaseSweep(len(keys)), sqlcommon.IDArgs(nil, keys)...)
-		return err
-	})
-	if err != nil {
+	if err := s.release(ctx, keys, now, &p, nil); err != nil {
 		return wrap("release", err)
 	}
 	return nil
+}
+
+// release takes back one failure from keys (distinct, at least one) and
+// then runs then, when set, in the same BEGIN IMMEDIATE transaction on the
+// writer: all of it or, on error, none. The keys' cache entries leave
+// first, with their pending refusals written (a transaction of their own,
+// needed only when a refusal of these keys was counted in memory since the
+// last batch).
+func (s *Store) release(ctx context.Context, keys []core.Key, now time.Time, p *core.Policy, then func(c *sql.Conn) error) error {
+	argv := sqlcommon.PolicyArgs(make([]any, 0, 8+len(keys)), p, now, false)
+	argv = sqlcommon.IDArgs(argv, keys)
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.unlock()
+	if err := s.evict(ctx, keys, false); err != nil {
+		return err
+	}
+	return s.writeTxLocked(ctx, func(c *sql.Conn) error {
+		if _, err := c.ExecContext(ctx, s.stmt.Release(len(keys), len(p.Tiers)), argv...); err != nil {
+			return err
+		}
+		if _, err := c.ExecContext(ctx, s.stmt.ReleaseSweep(len(keys)), argv[len(argv)-len(keys):]...); err != nil {
+			return err
+		}
+		if then == nil {
+			return nil
+		}
+		return then(c)
+	})
 }
 
 // Clear implements core.Store.
@@ -621,42 +649,14 @@ func (s *Store) Reset(ctx context.Context, f core.Filter) (int, error) {
 		return 0, wrap("reset", err)
 	}
 	defer s.unlock()
-	if s.cache != nil {
-		// Write the pending refusals of the keys that stay, and start the
-		// cache again.
-		gone := s.cache.take(nil, true)
-		if anyPending(gone) {
-			if err := s.sync(ctx, gone, true); err != nil {
-				s.cache.restore(gone)
-				return 0, wrap("reset", err)
-			}
-		}
+	// Write the pending refusals of the keys that stay, and start the cache
+	// again.
+	if err := s.evict(ctx, nil, true); err != nil {
+		return 0, wrap("reset", err)
 	}
 	var n int
-	err := s.writeTxLocked(ctx, func(c *sql.Conn) error {
-		q, argv := s.stmt.ResetCounters(f)
-		res, err := c.ExecContext(ctx, q, argv...)
-		if err != nil {
-			return err
-		}
-		counters, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		var kept bool
-		if err := c.QueryRowContext(ctx, s.stmt.AnyAttempt()).Scan(&kept); err != nil {
-			return err
-		}
-		if !kept {
-			n = int(counters)
-			return nil
-		}
-		q, argv = s.stmt.ResetAttempts(f)
-		if res, err = c.ExecContext(ctx, q, argv...); err != nil {
-			return err
-		}
-		records, err := res.RowsAffected()
-		n = int(records)
+	err := s.writeTxLocked(ctx, func(c *sql.Conn) (err error) {
+		n, err = s.stmt.Reset(ctx, sqlConn{c}, f)
 		return err
 	})
 	if err != nil {

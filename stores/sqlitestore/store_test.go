@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,10 +18,11 @@ import (
 
 	"github.com/goaxes/axes/core"
 	"github.com/goaxes/axes/core/storetest"
+	"github.com/goaxes/axes/stores/internal/sqlcommon/sqltest"
 	"github.com/goaxes/axes/stores/sqlitestore"
 )
 
-var t0 = time.Unix(1_700_000_000, 0).UTC()
+var t0 = sqltest.T0
 
 func open(t testing.TB, path string) *sqlitestore.Store {
 	t.Helper()
@@ -55,51 +55,27 @@ func TestStoreOnCallersDB(t *testing.T) {
 	require.NoError(t, db.Ping(), "the caller's db after Close: got closed, want open")
 }
 
-// hitAll runs workers Hits at once on keys, spread over stores, and returns
-// the counts of the first key of those that were not locked.
-func hitAll(t *testing.T, stores []core.Store, workers int, p core.Policy, keys ...core.Key) []int {
-	t.Helper()
-	var (
-		start   = make(chan struct{})
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		allowed []int
-	)
-	for i := range workers {
-		wg.Add(1)
-		go func(s core.Store) {
-			defer wg.Done()
-			out := make([]core.Counter, len(keys))
-			<-start
-			locked, err := s.Hit(context.Background(), keys, t0, p, out)
-			mu.Lock()
-			defer mu.Unlock()
-			if assert.NoError(t, err, "Hit") && !locked {
-				allowed = append(allowed, out[0].Failures)
-			}
-		}(stores[i%len(stores)])
-	}
-	close(start)
-	wg.Wait()
-	slices.Sort(allowed)
-	return allowed
-}
-
-func TestTwoConnectionsExactLimit(t *testing.T) {
-	ip := core.NewKey(core.ParamIPAddress, "10.0.0.1", "", "")
-	user := core.NewKey(core.ParamUsername, "", "alice", "")
-	for _, tt := range []struct {
+// ip and alice are the keys of most tests; keySets runs a test on ip alone
+// (one statement a Hit) and on both (a transaction).
+var (
+	ip      = core.NewKey(core.ParamIPAddress, "10.0.0.1", "", "")
+	alice   = core.NewKey(core.ParamUsername, "", "alice", "")
+	keySets = []struct {
 		name string
 		keys []core.Key
 	}{
 		{"one key", []core.Key{ip}},
-		{"two keys", []core.Key{ip, user}},
-	} {
+		{"two keys", []core.Key{ip, alice}},
+	}
+)
+
+func TestTwoConnectionsExactLimit(t *testing.T) {
+	for _, tt := range keySets {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "shared.db")
 			a, b := open(t, path), open(t, path)
 			p := core.Policy{Limit: 5, CoolOff: time.Hour}
-			got := hitAll(t, []core.Store{a, b}, 100, p, tt.keys...)
+			got := sqltest.HitAll(t, []core.Store{a, b}, 100, p, tt.keys...)
 			assert.Equal(t, []int{1, 2, 3, 4, 5}, got, "counts let through by two *sql.DB on one file: got %v, want 1..5 once each", got)
 		})
 	}
@@ -120,7 +96,7 @@ func TestTwoProcessesExactLimit(t *testing.T) {
 			}
 			time.Sleep(time.Millisecond)
 		}
-		got := hitAll(t, []core.Store{s}, 50, core.Policy{Limit: 5, CoolOff: time.Hour},
+		got := sqltest.HitAll(t, []core.Store{s}, 50, core.Policy{Limit: 5, CoolOff: time.Hour},
 			core.NewKey(core.ParamIPAddress, "10.0.0.1", "", ""), core.NewKey(core.ParamUsername, "", "alice", ""))
 		fmt.Printf("ALLOWED %d\n", len(got))
 		return
@@ -241,16 +217,8 @@ func peekOne(t *testing.T, s core.Store, now time.Time, p core.Policy, k core.Ke
 // in memory, reach the file by Close and by the batch window, and another
 // store on the same file sees them.
 func TestRefusalsOfLockedKeysAreKept(t *testing.T) {
-	ip := core.NewKey(core.ParamIPAddress, "10.0.0.1", "", "")
-	user := core.NewKey(core.ParamUsername, "", "alice", "")
 	p := core.Policy{Limit: 3, CoolOff: time.Hour, ExtendDuringLockout: true}
-	for _, tt := range []struct {
-		name string
-		keys []core.Key
-	}{
-		{"one key", []core.Key{ip}},
-		{"two keys", []core.Key{ip, user}},
-	} {
+	for _, tt := range keySets {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "kept.db")
 			s, err := sqlitestore.Open(path, sqlitestore.Options{})
@@ -291,7 +259,6 @@ func TestRefusalsOfLockedKeysAreKept(t *testing.T) {
 // refuses from memory, and the refusals it counted do not outlive the
 // reset.
 func TestResetByAnotherProcessUnlocks(t *testing.T) {
-	ip := core.NewKey(core.ParamIPAddress, "10.0.0.1", "", "")
 	p := core.Policy{Limit: 3, CoolOff: time.Hour, ExtendDuringLockout: true}
 	for _, tt := range []struct {
 		name      string
@@ -341,7 +308,6 @@ func TestResetByAnotherProcessUnlocks(t *testing.T) {
 // TestTwoStoresRefusingOneKey: two stores on one file refuse the same
 // locked client from memory; every refusal of both is counted once.
 func TestTwoStoresRefusingOneKey(t *testing.T) {
-	ip := core.NewKey(core.ParamIPAddress, "10.0.0.1", "", "")
 	p := core.Policy{Limit: 3, CoolOff: time.Hour, ExtendDuringLockout: true}
 	path := filepath.Join(t.TempDir(), "two.db")
 	a, b := open(t, path), open(t, path)
@@ -416,7 +382,6 @@ func TestRefusalsWriteInBatches(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "batch.db")
 	s, err := sqlitestore.Open(path, sqlitestore.Options{BatchWindow: time.Hour})
 	require.NoError(t, err)
-	ip := core.NewKey(core.ParamIPAddress, "10.0.0.1", "", "")
 	p := core.Policy{Limit: 3, CoolOff: time.Hour, ExtendDuringLockout: true}
 	out := make([]core.Counter, 1)
 	for range 4 { // the 4th is refused by its statement and caches the key
@@ -450,7 +415,6 @@ func TestRefusalsWriteInBatches(t *testing.T) {
 // without Close (its refusals still in memory) leaves the lockout in the
 // file; only the refusals counted since the last batch are lost.
 func TestLockoutSurvivesCrash(t *testing.T) {
-	ip := core.NewKey(core.ParamIPAddress, "10.0.0.1", "", "")
 	p := core.Policy{Limit: 3, CoolOff: time.Hour, ExtendDuringLockout: true}
 	if path := os.Getenv("AXES_SQLITE_CRASH_DB"); path != "" {
 		s, err := sqlitestore.Open(path, sqlitestore.Options{BatchWindow: time.Hour})
