@@ -170,7 +170,7 @@ func (l *Login) Refusal() *Response {
 // response builds the response to the refused attempt into dst.
 func (l *Login) response(dst *Response, buf []byte) *Response {
 	a := l.Attempt
-	r, _ := a.e.response(a.p.facts, a.d, dst, buf, l.json)
+	r, _ := a.e.response(&a.p.facts, &a.d, dst, buf, l.json)
 	return r
 }
 
@@ -521,6 +521,9 @@ func (e *Engine) DeferCredentials(ctx context.Context, h Header) bool {
 // it is only read during the call, so its values need not outlive it (a
 // view of fiber's buffers that copies nothing).
 func (l *Login) DeferCredentials(ctx context.Context, h Header) bool {
+	if !l.Engine.deferOK {
+		return false // WantsJSON waits for a refusal
+	}
 	if h == nil {
 		h = l.Request.Header
 	}

@@ -35,13 +35,19 @@ func WantsJSON(h Header) bool {
 	if strings.EqualFold(headerValue(h, "X-Requested-With"), "XMLHttpRequest") {
 		return true
 	}
-	// strings.ToLower returns a string without upper-case letters as it is.
-	if strings.Contains(strings.ToLower(headerValue(h, "Accept")), "application/json") {
+	// No lower-case j, no JSON: strings.ToLower makes a j of nothing but J.
+	if accept := headerValue(h, "Accept"); hasJ(accept) && strings.Contains(strings.ToLower(accept), "application/json") {
 		return true
 	}
-	ct := strings.ToLower(headerValue(h, "Content-Type"))
+	ct := headerValue(h, "Content-Type")
+	if !hasJ(ct) {
+		return false
+	}
+	ct = strings.ToLower(ct)
 	return strings.HasPrefix(ct, "application/json") || strings.Contains(ct, "+json")
 }
+
+func hasJ(s string) bool { return strings.IndexByte(s, 'j') >= 0 || strings.IndexByte(s, 'J') >= 0 }
 
 // headerValue is h.Get(name) for a canonical name, read directly from an
 // http.Header.
@@ -62,7 +68,7 @@ func headerValue(h Header, name string) string {
 // outage is a 503 with Retry-After; an unknown client a 403. The caller
 // owns the returned Response.
 func (e *Engine) Response(f Facts, d Decision) *Response {
-	r, shared := e.response(f, d, new(Response), nil, jsonUnknown)
+	r, shared := e.response(&f, &d, new(Response), nil, jsonUnknown)
 	if shared {
 		r.Header = r.Header.Clone()
 		r.Body = bytes.Clone(r.Body)
@@ -84,7 +90,7 @@ const (
 // shared is true, the returned Response is dst and its Header (and, unless
 // it is buf's, its Body) are shared by every response alike: they must not
 // be modified. Otherwise the Response is the app's or a new one.
-func (e *Engine) response(f Facts, d Decision, dst *Response, buf []byte, json wantsJSON) (r *Response, shared bool) {
+func (e *Engine) response(f *Facts, d *Decision, dst *Response, buf []byte, json wantsJSON) (r *Response, shared bool) {
 	var h Header
 	if f.Request != nil {
 		h = f.Request.Header
@@ -106,7 +112,7 @@ func (e *Engine) response(f Facts, d Decision, dst *Response, buf []byte, json w
 	retry := d.RetryAfter()
 	var resp *Response
 	if e.cfg.LockoutResponseFunc != nil {
-		resp = e.cfg.LockoutResponseFunc(f, d)
+		resp = e.cfg.LockoutResponseFunc(*f, *d)
 	}
 	msg := e.cfg.PermaLockMessage
 	if d.CoolOff > 0 {
