@@ -90,7 +90,13 @@ func outage(t *testing.T, storeURL, storeAddr, closedFW, openFW string, stop fun
 		}
 	}()
 	setPhase := func(p string) { mu.Lock(); phase = p; mu.Unlock() }
-	time.Sleep(300 * time.Millisecond)
+	// The attacker is locked before the outage begins (five bcrypt checks
+	// take a while on a loaded machine: wait for the lockout, not a time).
+	require.True(t, waitFor(60*time.Second, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return attack["before"][http.StatusTooManyRequests] > 0
+	}), "the attacker is locked before the outage")
 
 	setPhase("during")
 	stopped := time.Now()
