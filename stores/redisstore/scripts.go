@@ -6,209 +6,283 @@ import "github.com/redis/go-redis/v9"
 // is one atomic step and one round trip (go-redis runs EVALSHA and falls
 // back to EVAL when the server has not cached the script yet).
 //
-// Numbers reach Redis through istr, never through Lua's own number to
-// string conversion, which may print large integers in exponent form.
-// Times are core's, passed in ARGV; the scripts never read Redis TIME.
-// Every key a script touches, declared or found in an index, lies under
-// the store's hash tag, so all of them live in one cluster slot.
+// Numbers reach Redis as ARGV strings or as Lua numbers handed to
+// redis.call, which Redis converts exactly ("%.17g": integers below 2^53
+// keep every digit); a number that Lua itself turns into a string (for a
+// concatenation) goes through istr, as Lua's own conversion may print
+// large integers in exponent form. Times are core's, passed in ARGV; the
+// scripts never read Redis TIME. Every key a script touches, declared or
+// found in an index, lies under the store's hash tag, so all of them live
+// in one cluster slot.
+//
+// The counter scripts are the hot path and are written for the server's
+// CPU: each redis.call, each closure and each string made costs time on
+// the server, so the common Hit (counters that exist) makes two calls per
+// key (HMGET, HSET; PEXPIRE only when the TTL needs refreshing), defines
+// three functions and builds no string; the index writes and their
+// collection run, and are defined, only when a Hit creates a counter.
 
-// luaIstr defines istr, the number to string conversion; scripts start
-// with it.
+// luaIstr defines istr, the number to string conversion for Lua
+// concatenations.
 const luaIstr = `
 local function istr(x) return string.format('%.0f', x) end
 `
 
-// luaPolicy reads the counter scripts' common ARGV head:
+// luaPolicy reads the ARGV head of the counter scripts that Peek needs:
 //
-//	1 now seconds, 2 now nanoseconds, 3 limit, 4 extend ("1"/"0"),
-//	5 idle TTL ms (0: none), 6 GC margin ms, 7 cool-off seconds,
-//	8 cool-off nanoseconds, 9 tier count, then per tier: failures,
-//	seconds, nanoseconds
+//	1 now seconds, 2 now nanoseconds, 3 cool-off seconds, 4 cool-off
+//	nanoseconds, 5 tier count, then per tier: failures, seconds,
+//	nanoseconds
 //
 // and defines the Policy functions that read counters (hash fields f
-// failures, s and n the last failure's seconds and nanoseconds, xi and xu
-// the IP and username index keys).
+// failures, s and n the last failure's seconds and nanoseconds, x until
+// when (ms, core's clock) its TTL keeps it, -1 for no TTL).
 const luaPolicy = `
-local now_s = tonumber(ARGV[1])
-local now_n = tonumber(ARGV[2])
-local now_ms = now_s * 1000 + math.floor(now_n / 1000000)
-local limit = tonumber(ARGV[3])
-local extend = ARGV[4] == '1'
-local idle = tonumber(ARGV[5])
-local margin = tonumber(ARGV[6])
--- Entries are collected a margin after their deadline (which has a margin
--- already): an app instance whose clock runs a little fast does not delete
--- what the others still count.
-local gc_ms = now_ms - margin
-local cool_s, cool_n = tonumber(ARGV[7]), tonumber(ARGV[8])
-local nt = tonumber(ARGV[9])
-local tiers = {}
-for i = 1, nt do
-  local p = 9 + 3 * (i - 1)
-  tiers[i] = {tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2]), tonumber(ARGV[p + 3])}
-end
+local now_s, now_n = tonumber(ARGV[1]), tonumber(ARGV[2])
+local cool_s, cool_n = tonumber(ARGV[3]), tonumber(ARGV[4])
+local nt = tonumber(ARGV[5])
 
 -- cooloff is Policy.CoolOffAt as seconds and nanoseconds.
 local function cooloff(f)
   local s, n = cool_s, cool_n
-  for i = 1, nt do
-    if tiers[i][1] <= f then s, n = tiers[i][2], tiers[i][3] end
+  for p = 6, 3 + 3 * nt, 3 do
+    if tonumber(ARGV[p]) <= f then s, n = tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2]) end
   end
   return s, n
 end
 
--- expired is Policy.Expired, exact to the nanosecond.
-local function expired(f, ls, ln)
-  if f <= 0 then return true end
+-- read returns a counter's failures, last failure, whether its hash
+-- exists and its x (nil when unknown); an expired counter
+-- (Policy.Expired, exact to the nanosecond) reads as zero.
+local function read(k)
+  local v = redis.call('HMGET', k, 'f', 's', 'n', 'x')
+  if not v[1] then return 0, 0, 0, false end
+  local f, ls, ln, x = tonumber(v[1]), tonumber(v[2]) or 0, tonumber(v[3]) or 0, tonumber(v[4])
+  if f <= 0 then return 0, 0, 0, true, x end
   local cs, cn = cooloff(f)
-  if cs == 0 and cn == 0 then return false end
+  if cs == 0 and cn == 0 then return f, ls, ln, true, x end
   local ds, dn = now_s - ls, now_n - ln
   if dn < 0 then dn = dn + 1000000000; ds = ds - 1 end
-  return ds > cs or (ds == cs and dn > cn)
-end
-
--- read returns a counter's failures, last failure and whether its hash
--- exists; an expired counter reads as zero.
-local function read(k)
-  local v = redis.call('HMGET', k, 'f', 's', 'n')
-  if not v[1] then return 0, 0, 0, false end
-  local f, ls, ln = tonumber(v[1]), tonumber(v[2]) or 0, tonumber(v[3]) or 0
-  if expired(f, ls, ln) then return 0, 0, 0, true end
-  return f, ls, ln, true
+  if ds > cs or (ds == cs and dn > cn) then return 0, 0, 0, true, x end
+  return f, ls, ln, true, x
 end
 `
 
-// luaCounters (after luaPolicy) defines the writes of counters and their
-// indexes, for the scripts that change them (Peek only reads, and skips
-// defining these).
+// luaCounters (after luaPolicy) reads the rest of the ARGV head of the
+// scripts that change counters, after the tiers:
+//
+//	+1 limit, +2 extend ("1"/"0"), +3 idle TTL ms (0: none), +4 GC
+//	margin ms
+//
+// and defines ttl, the TTL a counter needs after a write.
 const luaCounters = `
--- deadline is when (core's clock, ms) a counter stops counting, plus the
--- margin; nil when it must stay until reset: no cool-off and locked.
-local function deadline(f, ls, ln)
+local head = 5 + 3 * nt
+local limit = tonumber(ARGV[head + 1])
+local extend = ARGV[head + 2] == '1'
+local idle = tonumber(ARGV[head + 3])
+local margin = tonumber(ARGV[head + 4])
+local now_ms = now_s * 1000 + math.floor(now_n / 1000000)
+
+-- ttl is how long (ms) a counter of f failures, the last at ls, ln, is
+-- kept: until it stops counting (core's clock) plus the margin; nil when
+-- it must stay until reset (no cool-off and locked, or no idle TTL).
+local function ttl(f, ls, ln)
   local cs, cn = cooloff(f)
   if cs == 0 and cn == 0 then
     if (limit > 0 and f >= limit) or idle <= 0 then return nil end
-    return now_ms + idle
+    return idle
   end
-  return ls * 1000 + math.floor(ln / 1000000) + cs * 1000 + math.ceil(cn / 1000000) + margin
+  return (ls - now_s) * 1000 + math.floor(ln / 1000000) - math.floor(now_n / 1000000)
+    + cs * 1000 + math.ceil(cn / 1000000) + margin
+end
+`
+
+// luaIndexes defines C, the all-counters index (KEYS[1], base .. "C"),
+// base, and the functions that find and leave a counter's indexes. Keys of
+// one parameter are in no index other than C: Reset computes the names of
+// their counters.
+const luaIndexes = `
+local C = KEYS[1]
+local base = string.sub(C, 1, -2)
+
+-- indexes returns the IP and username index keys of counter m from its
+-- name, base c:v1 then |<tag><length>:<value> per field (core.NewKey);
+-- nil for a field the key lacks and for both when it has one field.
+local function indexes(m)
+  if string.sub(m, #base + 1, #base + 4) ~= 'c:v1' then return nil, nil end
+  local p, ip, user, nf = #base + 5, nil, nil, 0
+  while p <= #m do
+    local c = string.find(m, ':', p + 2, true)
+    if string.byte(m, p) ~= 124 or not c then return nil, nil end
+    local len = tonumber(string.sub(m, p + 2, c - 1))
+    if not len then return nil, nil end
+    local tag = string.byte(m, p + 1)
+    if tag == 105 then ip = string.sub(m, c + 1, c + len)
+    elseif tag == 117 then user = string.sub(m, c + 1, c + len) end
+    nf = nf + 1
+    p = c + len + 1
+  end
+  if nf < 2 then return nil, nil end
+  return ip and (base .. 'i:' .. ip), user and (base .. 'u:' .. user)
 end
 
--- settle gives an index key the TTL of its furthest entry, after trimming
--- (when trim) the entries whose deadline passed.
-local function settle(idx, trim)
-  if trim then redis.call('ZREMRANGEBYSCORE', idx, '-inf', '(' .. istr(gc_ms)) end
-  local top = redis.call('ZREVRANGE', idx, 0, 0, 'WITHSCORES')
-  if #top == 0 then return end
-  if top[2] == 'inf' or top[2] == '+inf' then
-    redis.call('PERSIST', idx)
-  else
-    redis.call('PEXPIRE', idx, istr(math.max(1, tonumber(top[2]) - now_ms)))
-  end
+-- unindex removes counter m from C and its indexes.
+local function unindex(m)
+  redis.call('ZREM', C, m)
+  local xi, xu = indexes(m)
+  if xi then redis.call('ZREM', xi, m) end
+  if xu then redis.call('ZREM', xu, m) end
+end
+`
+
+// luaGC (after luaIstr, luaPolicy, luaCounters and luaIndexes) defines due
+// and gc, the collection of C. C scores each counter by when gc should
+// look at it again (ms, core's clock): its deadline when it was created
+// (or last looked at), or a recheck period (CounterTTL, else a day) later
+// when it is kept until reset. Later failures extend a counter's TTL
+// without touching C, so a due entry is only a candidate: gc asks Redis
+// whether its counter still exists (PTTL) and removes the entry only when
+// it does not.
+const luaGC = `
+-- due is C's score of a counter kept for t ms (nil: until reset).
+-- Entries come due a margin after their deadline (which has a margin
+-- already): an app instance whose clock runs a little fast does not
+-- collect what the others still count.
+local function due(t)
+  if t == nil then t = idle > 0 and idle or 86400000 end
+  return now_ms + t + margin
 end
 
--- drop deletes counter k and its index entries.
-local function drop(all, k, xi, xu)
-  redis.call('DEL', k)
-  redis.call('ZREM', all, k)
-  if xi ~= k then redis.call('ZREM', xi, k) end
-  if xu ~= k then redis.call('ZREM', xu, k) end
-end
-
--- keep sets counter k's TTL and index entries after a write.
-local function keep(all, k, xi, xu, f, ls, ln)
-  local dl = deadline(f, ls, ln)
-  local score
-  if dl == nil then
-    redis.call('PERSIST', k)
-    score = '+inf'
-  else
-    if dl <= now_ms then drop(all, k, xi, xu) return end
-    redis.call('PEXPIRE', k, istr(dl - now_ms))
-    score = istr(dl)
+-- gc looks at up to 16 due entries of C: it removes those whose counter
+-- is gone (its TTL ran out) from C and their indexes, and schedules the
+-- others again from their TTL.
+local function gc()
+  local ms = redis.call('ZRANGEBYSCORE', C, '-inf', '(' .. istr(now_ms - margin), 'LIMIT', 0, 16)
+  for _, m in ipairs(ms) do
+    local t = redis.call('PTTL', m)
+    if t == -2 then unindex(m)
+    elseif t == -1 then redis.call('ZADD', C, due(nil), m)
+    else redis.call('ZADD', C, due(t), m) end
   end
-  redis.call('ZADD', all, score, k)
-  if xi ~= k then redis.call('ZADD', xi, score, k); settle(xi, true) end
-  if xu ~= k then redis.call('ZADD', xu, score, k); settle(xu, true) end
-end
-
--- gc deletes up to 16 counters whose deadline passed, except those of the
--- call in progress (skip), and keeps the all-counters index's TTL.
-local function gc(all, skip)
-  local stale = redis.call('ZRANGEBYSCORE', all, '-inf', '(' .. istr(gc_ms), 'LIMIT', 0, 16)
-  for _, m in ipairs(stale) do
-    if not skip[m] then
-      local x = redis.call('HMGET', m, 'xi', 'xu')
-      redis.call('DEL', m)
-      redis.call('ZREM', all, m)
-      if x[1] then redis.call('ZREM', x[1], m) end
-      if x[2] then redis.call('ZREM', x[2], m) end
-    end
-  end
-  settle(all, false)
 end
 `
 
 // hitScript is Store.Hit. KEYS: 1 the all-counters index, then per key:
 // counter, IP index, username index (an absent index is the counter key
-// again). Replies {locked, then failures, seconds, nanoseconds per key}.
-var hitScript = redis.NewScript(luaIstr + luaPolicy + luaCounters + `
-local all = KEYS[1]
+// again: keys of one parameter are in none). Replies {locked, then
+// failures, seconds, nanoseconds per key}.
+//
+// A Hit that creates a counter (its hash did not exist) enters it in C
+// and its indexes and runs gc once; other Hits leave the indexes alone.
+var hitScript = redis.NewScript(luaPolicy + luaCounters + `
 local n = (#KEYS - 1) / 3
-local seen, st = {}, {}
+local out = {0}
 local locked = false
+-- out gets each key's counter, -1 failures for a repeated key after its
+-- first; made[i] is whether the hash of key i did not exist, then whether
+-- this Hit created it, with its TTL (-1: none); xs[i] is its x.
+local made, xs = {}, {}
 for i = 1, n do
   local k = KEYS[3 * i - 1]
-  if not seen[k] then
-    seen[k] = i
-    local f, ls, ln = read(k)
-    st[i] = {f, ls, ln}
+  local f, ls, ln, ex = 0, 0, 0, true
+  for j = 1, i - 1 do
+    if KEYS[3 * j - 1] == k then f = -1; break end
+  end
+  if f == 0 then
+    f, ls, ln, ex, xs[i] = read(k)
     if limit > 0 and f >= limit then locked = true end
   end
+  made[i] = not ex
+  out[3 * i - 1], out[3 * i], out[3 * i + 1] = f, ls, ln
 end
+local created = false
 if extend or not locked then
   for i = 1, n do
-    local k = KEYS[3 * i - 1]
-    if seen[k] == i then
-      local c = st[i]
-      c[1], c[2], c[3] = c[1] + 1, now_s, now_n
-      local xi, xu = KEYS[3 * i], KEYS[3 * i + 1]
-      redis.call('HSET', k, 'f', istr(c[1]), 's', istr(now_s), 'n', istr(now_n))
-      if c[1] == 1 then
-        if xi ~= k then redis.call('HSET', k, 'xi', xi) end
-        if xu ~= k then redis.call('HSET', k, 'xu', xu) end
+    local f = out[3 * i - 1]
+    if f >= 0 then
+      local k = KEYS[3 * i - 1]
+      f = f + 1
+      out[3 * i - 1], out[3 * i], out[3 * i + 1] = f, now_s, now_n
+      -- The TTL is refreshed only when it would end before the counter
+      -- stops counting plus the margin (x < now + t), and then to a margin
+      -- beyond: repeated failures skip the PEXPIRE for a margin's time.
+      local t, x = ttl(f, now_s, now_n), xs[i]
+      if t and (x == nil or x < now_ms + t) then
+        t = math.max(t, 1) + margin
+        redis.call('HSET', k, 'f', f, 's', ARGV[1], 'n', ARGV[2], 'x', now_ms + t)
+        redis.call('PEXPIRE', k, t)
+      elseif t == nil and x ~= -1 then
+        redis.call('HSET', k, 'f', f, 's', ARGV[1], 'n', ARGV[2], 'x', -1)
+        if not made[i] then redis.call('PERSIST', k) end
+      else
+        redis.call('HSET', k, 'f', f, 's', ARGV[1], 'n', ARGV[2])
       end
-      keep(all, k, xi, xu, c[1], now_s, now_n)
+      if made[i] then created = true; made[i] = t or -1 end
+    else
+      made[i] = false
     end
   end
 end
-gc(all, seen)
-local out = {locked and 1 or 0}
-for i = 1, n do
-  local c = st[seen[KEYS[3 * i - 1]]]
-  out[#out + 1] = c[1]
-  out[#out + 1] = c[2]
-  out[#out + 1] = c[3]
+if created then
+` + luaIstr + luaIndexes + luaGC + `
+  for i = 1, n do
+    if made[i] then
+      local k, xi, xu, t = KEYS[3 * i - 1], KEYS[3 * i], KEYS[3 * i + 1], made[i]
+      local score = due(t >= 0 and t or nil)
+      redis.call('ZADD', C, score, k)
+      if xi ~= k then redis.call('ZADD', xi, score, k) end
+      if xu ~= k then redis.call('ZADD', xu, score, k) end
+    end
+  end
+  gc()
+end
+if locked then out[1] = 1 end
+-- a repeated key reports the counter of its first occurrence
+for i = 2, n do
+  if out[3 * i - 1] == -1 then
+    for j = 1, i - 1 do
+      if KEYS[3 * j - 1] == KEYS[3 * i - 1] then
+        out[3 * i - 1], out[3 * i], out[3 * i + 1] = out[3 * j - 1], out[3 * j], out[3 * j + 1]
+        break
+      end
+    end
+  end
 end
 return out
 `)
 
 // luaRelease (after luaCounters) defines release(n): Store.Release on the
-// n keys of KEYS laid out as hitScript's.
+// n keys of KEYS laid out as hitScript's. A counter released to zero is
+// deleted with its entries in C and its indexes; otherwise only its TTL
+// changes (C's score is a hint that gc checks).
 const luaRelease = `
 local function release(n)
-  local all = KEYS[1]
-  local seen = {}
   for i = 1, n do
     local k = KEYS[3 * i - 1]
-    if not seen[k] then
-      seen[k] = true
-      local xi, xu = KEYS[3 * i], KEYS[3 * i + 1]
+    local dup = false
+    for j = 1, i - 1 do
+      if KEYS[3 * j - 1] == k then dup = true; break end
+    end
+    if not dup then
       local f, ls, ln, exists = read(k)
-      if f <= 1 then
-        if exists then drop(all, k, xi, xu) end
+      local t
+      if f > 1 then t = ttl(f - 1, ls, ln) end
+      if f <= 1 or (t and t <= 0) then
+        if exists then
+          local xi, xu = KEYS[3 * i], KEYS[3 * i + 1]
+          redis.call('DEL', k)
+          redis.call('ZREM', KEYS[1], k)
+          if xi ~= k then redis.call('ZREM', xi, k) end
+          if xu ~= k then redis.call('ZREM', xu, k) end
+        end
       else
-        redis.call('HSET', k, 'f', istr(f - 1))
-        keep(all, k, xi, xu, f - 1, ls, ln)
+        if t then
+          redis.call('HSET', k, 'f', f - 1, 'x', now_ms + t)
+          redis.call('PEXPIRE', k, t)
+        else
+          redis.call('HSET', k, 'f', f - 1, 'x', -1)
+          redis.call('PERSIST', k)
+        end
       end
     end
   end
@@ -216,20 +290,17 @@ end
 `
 
 // releaseScript is Store.Release; KEYS and ARGV as hitScript's.
-var releaseScript = redis.NewScript(luaIstr + luaPolicy + luaCounters + luaRelease + `
+var releaseScript = redis.NewScript(luaPolicy + luaCounters + luaRelease + `
 release((#KEYS - 1) / 3)
 return 0
 `)
 
-// peekScript is Store.Peek. KEYS: the counters. Replies failures,
-// seconds, nanoseconds per key.
-var peekScript = redis.NewScript(luaIstr + luaPolicy + `
+// peekScript is Store.Peek. KEYS: the counters. ARGV: luaPolicy's head.
+// Replies failures, seconds, nanoseconds per key.
+var peekScript = redis.NewScript(luaPolicy + `
 local out = {}
 for i = 1, #KEYS do
-  local f, ls, ln = read(KEYS[i])
-  out[#out + 1] = f
-  out[#out + 1] = ls
-  out[#out + 1] = ln
+  out[3 * i - 2], out[3 * i - 1], out[3 * i] = read(KEYS[i])
 end
 return out
 `)
@@ -291,18 +362,16 @@ end
 
 // resetScript is Store.Reset. KEYS: 1 all counters, 2 counter IP index,
 // 3 counter username index, 4 all records, 5 record IP index, 6 record
-// username index, 7 the "records kept" flag (unused indexes repeat 1 or
-// 4). ARGV: 1 counter mode, 2 record mode: all, ip, user, and, or.
-// Replies {counters removed, records removed, records kept}.
-var resetScript = redis.NewScript(luaIstr + luaRecords + `
-local all, xi, xu, rall, ri, ru = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+// username index, 7 the "records kept" flag, 8 the counter of the IP
+// alone, 9 the counter of the username alone (unused ones repeat 1 or 4).
+// ARGV: 1 counter mode, 2 record mode: all, ip, user, and, or. Replies
+// {counters removed, records removed, records kept}.
+var resetScript = redis.NewScript(luaIstr + luaIndexes + luaRecords + `
+local xi, xu, rall, ri, ru = KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local counters, records = 0, 0
 local function delcounter(m)
-  local x = redis.call('HMGET', m, 'xi', 'xu')
   counters = counters + redis.call('DEL', m)
-  redis.call('ZREM', all, m)
-  if x[1] then redis.call('ZREM', x[1], m) end
-  if x[2] then redis.call('ZREM', x[2], m) end
+  unindex(m)
 end
 local function delrec(m) records = records + delrecord(rall, m) end
 -- each calls fn on the members of idx (that are also in also, when
@@ -320,15 +389,21 @@ local function each(idx, fn, also)
   end
   if also == nil then redis.call('DEL', idx) end
 end
-local function run(mode, a, i, u, fn)
+-- run selects by mode; ic and uc are the counters of the IP and the
+-- username alone (nil for records), which no index but C holds.
+local function run(mode, a, i, u, fn, ic, uc)
   if mode == 'all' then each(a, fn)
-  elseif mode == 'ip' then each(i, fn)
-  elseif mode == 'user' then each(u, fn)
+  elseif mode == 'ip' then each(i, fn); if ic then fn(ic) end
+  elseif mode == 'user' then each(u, fn); if uc then fn(uc) end
   elseif mode == 'and' then each(i, fn, u)
-  else each(i, fn); each(u, fn) end
+  else
+    each(i, fn); each(u, fn)
+    if ic then fn(ic) end
+    if uc then fn(uc) end
+  end
 end
-run(ARGV[1], all, xi, xu, delcounter)
-run(ARGV[2], rall, ri, ru, delrec)
+run(ARGV[1], C, xi, xu, delcounter, KEYS[8], KEYS[9])
+run(ARGV[2], rall, ri, ru, delrec, nil, nil)
 return {counters, records, redis.call('EXISTS', KEYS[7])}
 `)
 

@@ -16,10 +16,12 @@
 // Redis Cluster slot and a script may touch any of them:
 //
 //	base c:<Key.ID>     hash: a counter (f failures, s and n the last failure's
-//	                    seconds and nanoseconds, xi and xu its index keys)
-//	base C              zset: all counters, scored by deadline (ms)
-//	base i:<ip key>     zset: counters of keys with that IP, scored likewise
-//	base u:<username>   zset: counters of keys with that username
+//	                    seconds and nanoseconds, x until when its TTL keeps it)
+//	base C              zset: all counters, scored by when to check them (ms)
+//	base i:<ip key>     zset: counters of keys with that IP and another parameter
+//	base u:<username>   zset: counters of keys with that username and another
+//	                    parameter (a key of the IP or the username alone is in
+//	                    no index but C: Reset computes its counter's name)
 //	base r:<record ID>  hash: an attempt record
 //	base R              zset: all attempt records, scored by last attempt (µs)
 //	base ri:<ip>        zset: records of that IP; base ru:<username> likewise
@@ -39,12 +41,32 @@
 //
 // Whether a counter counts is decided in the scripts from core's time,
 // passed as an argument, never from Redis TIME. Redis TTLs only collect
-// garbage: a counter lives for its cool-off plus a minute after its last
-// failure; without a cool-off, a locked counter has no TTL (it stays until
-// reset) and an unlocked one lives Options.CounterTTL. Each Hit also deletes
-// up to 16 counters whose deadline passed, so the indexes stay bounded.
-// Records and logs are capped (MaxAttempts, MaxLogs, oldest removed first)
-// and expire after RecordTTL and LogTTL.
+// garbage: a counter lives at least its cool-off plus a minute after its
+// last failure, and at most a minute more (a Hit refreshes the TTL only
+// when it would not last that long, and then a minute beyond, so that the
+// failures of the next minute skip the PEXPIRE); without a cool-off, a
+// locked counter has no TTL (it stays until reset) and an unlocked one
+// lives Options.CounterTTL (plus up to two minutes). Records and logs are
+// capped (MaxAttempts, MaxLogs, oldest removed first) and expire after
+// RecordTTL and LogTTL.
+//
+// # Bounded indexes
+//
+// A counter enters C (and, when its key combines parameters, the IP and
+// username indexes) when a Hit creates it, and leaves them when it is
+// released to zero, cleared or reset, or, once its TTL has run out, when
+// a later Hit that creates a counter collects it: such a Hit looks at up
+// to 16 entries of C that are due (an entry is due a minute after the TTL
+// its counter had when created or last looked at would end; one kept
+// until reset, CounterTTL after), removes those whose counter is gone
+// (PTTL) and schedules the others again from their TTL. Hits on counters
+// that exist touch no index. So the indexes grow only by Hits that create
+// counters, each of which adds one entry per new counter and looks at up
+// to 16 due entries: under a spray of new keys they hold the live
+// counters plus the dead ones not yet collected, which a Hit collects up
+// to 16 at a time (a live counter is looked at no more than once per TTL).
+// The index keys have no TTL; Redis deletes one when its last entry
+// leaves. Memory left by a spray stays until Hits create counters again.
 package redisstore
 
 import (
@@ -245,8 +267,9 @@ func wrap(op string, err error) error {
 
 // counterKeys returns KEYS of the hit, release and clear scripts: the
 // all-counters index, then per key its counter, IP index and username
-// index (the counter again when the key has no such field); with room for
-// extra more.
+// index (the counter again when the key has no such field or has one
+// parameter only: Reset computes the names of those counters); with room
+// for extra more.
 func (s *Store) counterKeys(keys []core.Key, extra int) []string {
 	ks := make([]string, 1, 1+3*len(keys)+extra)
 	ks[0] = s.kCounters
@@ -254,10 +277,10 @@ func (s *Store) counterKeys(keys []core.Key, extra int) []string {
 		k := &keys[i]
 		c := s.base + "c:" + k.ID
 		xi, xu := c, c
-		if k.Params.Has(core.ParamIPAddress) {
+		if k.Params.Has(core.ParamIPAddress) && k.Params != core.ParamIPAddress {
 			xi = s.base + "i:" + k.IP
 		}
-		if k.Params.Has(core.ParamUsername) {
+		if k.Params.Has(core.ParamUsername) && k.Params != core.ParamUsername {
 			xu = s.base + "u:" + k.Username
 		}
 		ks = append(ks, c, xi, xu)
@@ -265,22 +288,27 @@ func (s *Store) counterKeys(keys []core.Key, extra int) []string {
 	return ks
 }
 
-// policyArgs returns the ARGV head that luaPolicy reads, with room for
+// peekArgs returns the ARGV head that luaPolicy reads, with room for
 // extra more.
-func (s *Store) policyArgs(now time.Time, p *core.Policy, extra int) []any {
-	args := make([]any, 0, 9+3*len(p.Tiers)+extra)
+func peekArgs(now time.Time, p *core.Policy, extra int) []any {
+	args := make([]any, 0, 5+3*len(p.Tiers)+extra)
 	cs, cn := split(p.CoolOff)
-	extend := "0"
-	if p.ExtendDuringLockout {
-		extend = "1"
-	}
-	args = append(args, now.Unix(), int64(now.Nanosecond()), int64(p.Limit), extend,
-		s.idleMS, s.marginMS, cs, cn, int64(len(p.Tiers)))
+	args = append(args, now.Unix(), int64(now.Nanosecond()), cs, cn, int64(len(p.Tiers)))
 	for _, t := range p.Tiers {
 		ts, tn := split(t.CoolOff)
 		args = append(args, int64(t.Failures), ts, tn)
 	}
 	return args
+}
+
+// policyArgs returns the ARGV head that luaPolicy and luaCounters read,
+// with room for extra more.
+func (s *Store) policyArgs(now time.Time, p *core.Policy, extra int) []any {
+	extend := "0"
+	if p.ExtendDuringLockout {
+		extend = "1"
+	}
+	return append(peekArgs(now, p, 4+extra), int64(p.Limit), extend, s.idleMS, s.marginMS)
 }
 
 // split returns a cool-off as seconds and nanoseconds; none (<= 0) is 0, 0.
@@ -369,7 +397,7 @@ func (s *Store) Peek(ctx context.Context, keys []core.Key, now time.Time, p core
 	for i := range keys {
 		ks[i] = s.base + "c:" + keys[i].ID
 	}
-	reply, err := peekScript.Run(ctx, s.rdb, ks, s.policyArgs(now, &p, 0)...).Slice()
+	reply, err := peekScript.Run(ctx, s.rdb, ks, peekArgs(now, &p, 0)...).Slice()
 	if err != nil {
 		return wrap("peek", err)
 	}
@@ -402,14 +430,16 @@ func (s *Store) Reset(ctx context.Context, f core.Filter) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, wrap("reset", err)
 	}
-	keys := []string{s.kCounters, s.kCounters, s.kCounters, s.kRecords, s.kRecords, s.kRecords, s.kRecorded}
+	keys := []string{s.kCounters, s.kCounters, s.kCounters, s.kRecords, s.kRecords, s.kRecords, s.kRecorded, s.kCounters, s.kCounters}
 	ipKey := f.IPKey()
 	if ipKey != "" {
 		keys[1] = s.base + "i:" + ipKey
+		keys[7] = s.base + "c:" + core.NewKey(core.ParamIPAddress, ipKey, "", "").ID
 	}
 	if f.Username != "" {
 		keys[2] = s.base + "u:" + f.Username
 		keys[5] = s.base + "ru:" + f.Username
+		keys[8] = s.base + "c:" + core.NewKey(core.ParamUsername, "", f.Username, "").ID
 	}
 	if f.IP != "" {
 		keys[4] = s.base + "ri:" + f.IP

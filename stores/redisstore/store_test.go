@@ -333,8 +333,10 @@ func crcSlot(key string) int {
 }
 
 // TestCounterTTL: TTLs are garbage collection only. A counter with a
-// cool-off expires a minute after it; a locked counter without cool-off
-// has no TTL; an unlocked one without cool-off lives CounterTTL.
+// cool-off is kept its cool-off plus a minute after its last failure, and
+// a minute more so that the failures of the next minute need not refresh
+// the TTL; a locked counter without cool-off has no TTL; an unlocked one
+// without cool-off lives CounterTTL (plus the minute).
 func TestCounterTTL(t *testing.T) {
 	rdb := newClient(t)
 	prefix := randomPrefix(t, rdb)
@@ -349,22 +351,47 @@ func TestCounterTTL(t *testing.T) {
 		require.NoError(t, err)
 		return d
 	}
+	// until is where the TTL set last ends, on core's clock.
+	until := func() int64 {
+		x, err := rdb.HGet(ctx, counter, "x").Int64()
+		require.NoError(t, err)
+		return x
+	}
+	p := core.Policy{Limit: 100, CoolOff: 10 * time.Minute}
 
-	_, err := s.Hit(ctx, []core.Key{k}, now, core.Policy{Limit: 2, CoolOff: 10 * time.Minute}, out)
+	_, err := s.Hit(ctx, []core.Key{k}, now, p, out)
 	require.NoError(t, err)
-	assert.InDelta(t, float64(11*time.Minute), float64(ttl()), float64(2*time.Second), "TTL with a 10m cool-off: got %v, want 11m", ttl())
+	assert.InDelta(t, float64(12*time.Minute), float64(ttl()), float64(2*time.Second), "TTL with a 10m cool-off: got %v, want 12m", ttl())
+	assert.Equal(t, now.Add(12*time.Minute).UnixMilli(), until(), "end of the TTL after the first failure")
+	// 30s later the TTL still covers the cool-off and a minute: unchanged.
+	_, err = s.Hit(ctx, []core.Key{k}, now.Add(30*time.Second), p, out)
+	require.NoError(t, err)
+	assert.Equal(t, now.Add(12*time.Minute).UnixMilli(), until(), "end of the TTL after a failure 30s later: want it unchanged")
+	// 90s later it would not: refreshed to 12 minutes from then.
+	_, err = s.Hit(ctx, []core.Key{k}, now.Add(90*time.Second), p, out)
+	require.NoError(t, err)
+	assert.Equal(t, now.Add(90*time.Second+12*time.Minute).UnixMilli(), until(), "end of the TTL after a failure 90s later")
+	assert.InDelta(t, float64(12*time.Minute), float64(ttl()), float64(2*time.Second), "TTL after the refresh: got %v, want 12m", ttl())
+	assert.Equal(t, 3, out[0].Failures, "failures after three Hits")
 
 	require.NoError(t, s.Clear(ctx, []core.Key{k}))
 	_, err = s.Hit(ctx, []core.Key{k}, now, core.Policy{Limit: 2}, out)
 	require.NoError(t, err)
-	assert.InDelta(t, float64(time.Hour), float64(ttl()), float64(2*time.Second), "TTL unlocked without cool-off: got %v, want CounterTTL 1h", ttl())
+	assert.InDelta(t, float64(time.Hour+time.Minute), float64(ttl()), float64(2*time.Second), "TTL unlocked without cool-off: got %v, want CounterTTL 1h and a minute", ttl())
 	_, err = s.Hit(ctx, []core.Key{k}, now, core.Policy{Limit: 2}, out)
 	require.NoError(t, err)
 	assert.Equal(t, time.Duration(-1), ttl(), "TTL locked without cool-off: got %v, want none (-1)", ttl())
+	// A cool-off again (a policy that changed): the counter gets a TTL.
+	_, err = s.Hit(ctx, []core.Key{k}, now, core.Policy{Limit: 100, CoolOff: 10 * time.Minute}, out)
+	require.NoError(t, err)
+	assert.InDelta(t, float64(12*time.Minute), float64(ttl()), float64(2*time.Second), "TTL after a cool-off came back: got %v, want 12m", ttl())
 }
 
-// TestBoundedIndexes: counters whose deadline passed are collected by later
-// Hits, so spraying keys does not grow the store past the live ones.
+// TestBoundedIndexes: the index entries of counters that are gone (their
+// TTL ran out) are collected by later Hits that create counters, each
+// looking at up to 16 due entries, so spraying keys does not grow the
+// indexes past the live counters. Redis' clock does not move with core's,
+// so the test deletes the counter hashes as their TTLs would.
 func TestBoundedIndexes(t *testing.T) {
 	rdb := newClient(t)
 	prefix := randomPrefix(t, rdb)
@@ -379,19 +406,75 @@ func TestBoundedIndexes(t *testing.T) {
 		_, err := s.Hit(ctx, keys, t0, p, out)
 		require.NoError(t, err)
 	}
-	// Far later, each Hit collects up to 16 dead counters.
+	indexes, err := scanKeys(rdb, prefix+"{axes}:[iu]:*")
+	require.NoError(t, err)
+	require.Len(t, indexes, 400, "IP and username indexes of the pairs: got %d, want 400", len(indexes))
+	dead, err := scanKeys(rdb, prefix+"{axes}:c:*")
+	require.NoError(t, err)
+	require.Len(t, dead, 400, "counters after the spray: got %d, want 400", len(dead))
+	require.NoError(t, rdb.Del(ctx, dead...).Err())
+
+	// Far later, 25 Hits that each create a counter look at 25 * 16 = 400
+	// due entries: all the dead ones.
 	later := t0.Add(time.Hour)
-	k := []core.Key{core.NewKey(core.ParamIPAddress, "203.0.113.1", "", "")}
-	for range 30 {
+	for i := range 25 {
+		k := []core.Key{core.NewKey(core.ParamIPAddress, "203.0.113."+strconv.Itoa(i), "", "")}
 		_, err := s.Hit(ctx, k, later, p, out[:1])
 		require.NoError(t, err)
 	}
 	n, err := rdb.ZCard(ctx, prefix+"{axes}:C").Result()
 	require.NoError(t, err)
-	assert.Equal(t, int64(1), n, "counters indexed after collection: got %d, want 1", n)
-	left, err := scanKeys(rdb, prefix+"{axes}:c:*")
+	assert.Equal(t, int64(25), n, "counters indexed after collection: got %d, want the 25 live ones", n)
+	left, err := scanKeys(rdb, prefix+"{axes}:[iu]:*")
 	require.NoError(t, err)
-	assert.Len(t, left, 1, "counter hashes left: got %v, want the live one", left)
+	assert.Empty(t, left, "IP and username indexes after collection: got %v, want none", left)
+
+	// Hits on counters that exist write no index and collect nothing.
+	before, err := rdb.ZRangeWithScores(ctx, prefix+"{axes}:C", 0, -1).Result()
+	require.NoError(t, err)
+	_, err = s.Hit(ctx, []core.Key{core.NewKey(core.ParamIPAddress, "203.0.113.0", "", "")}, later.Add(time.Hour), p, out[:1])
+	require.NoError(t, err)
+	after, err := rdb.ZRangeWithScores(ctx, prefix+"{axes}:C", 0, -1).Result()
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "all-counters index after a Hit on an existing counter: got %v, want %v", after, before)
+}
+
+// TestCollectionKeepsLive: an index entry that is due while its counter
+// still exists (its TTL was extended by later failures, or it is kept until
+// reset) is scheduled again, never removed: Reset still finds the counter.
+func TestCollectionKeepsLive(t *testing.T) {
+	rdb := newClient(t)
+	prefix := randomPrefix(t, rdb)
+	s := newStore(t, rdb, redisstore.Options{Prefix: prefix})
+	ctx := context.Background()
+	t0 := time.Unix(1_700_000_000, 0)
+	pair := core.NewKey(core.ParamIPAddress|core.ParamUsername, "192.0.2.7", "carol", "")
+	forever := core.NewKey(core.ParamIPAddress|core.ParamUsername, "192.0.2.8", "dave", "")
+	out := make([]core.Counter, 1)
+	_, err := s.Hit(ctx, []core.Key{pair}, t0, core.Policy{Limit: 3, CoolOff: time.Second}, out)
+	require.NoError(t, err)
+	_, err = s.Hit(ctx, []core.Key{forever}, t0, core.Policy{Limit: 1}, out)
+	require.NoError(t, err)
+
+	// 31 days later (core's clock) both entries are due, the one kept until
+	// reset after CounterTTL (30 days by default); their hashes live on.
+	later := t0.Add(31 * 24 * time.Hour)
+	for i := range 3 {
+		k := []core.Key{core.NewKey(core.ParamIPAddress, "203.0.113."+strconv.Itoa(i), "", "")}
+		_, err := s.Hit(ctx, k, later, core.Policy{Limit: 3, CoolOff: time.Second}, out)
+		require.NoError(t, err)
+	}
+	for _, k := range []core.Key{pair, forever} {
+		score, err := rdb.ZScore(ctx, prefix+"{axes}:C", prefix+"{axes}:c:"+k.ID).Result()
+		require.NoError(t, err, "entry of %s in the all-counters index", k.ID)
+		assert.Greater(t, score, float64(later.UnixMilli()), "entry of %s: got score %v, want scheduled after %d", k.ID, score, later.UnixMilli())
+	}
+	n, err := s.Reset(ctx, core.Filter{IP: "192.0.2.7"})
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "Reset by IP after collection: got %d counters, want 1", n)
+	n, err = s.Reset(ctx, core.Filter{Username: "dave"})
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "Reset by username after collection: got %d counters, want 1", n)
 }
 
 // TestRecordCaps: MaxAttempts and MaxLogs bound records and logs, oldest
