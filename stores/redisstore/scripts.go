@@ -253,8 +253,8 @@ return out
 
 // luaRelease (after luaCounters) defines release(n): Store.Release on the
 // n keys of KEYS laid out as hitScript's. A counter released to zero is
-// deleted with its entries in C and its indexes; otherwise only its TTL
-// changes (C's score is a hint that gc checks).
+// deleted with its entries in C and its indexes; otherwise its TTL changes
+// only when it must (C's score is a hint that gc checks).
 const luaRelease = `
 local function release(n)
   for i = 1, n do
@@ -264,7 +264,7 @@ local function release(n)
       if KEYS[3 * j - 1] == k then dup = true; break end
     end
     if not dup then
-      local f, ls, ln, exists = read(k)
+      local f, ls, ln, exists, x = read(k)
       local t
       if f > 1 then t = ttl(f - 1, ls, ln) end
       if f <= 1 or (t and t <= 0) then
@@ -275,14 +275,16 @@ local function release(n)
           if xi ~= k then redis.call('ZREM', xi, k) end
           if xu ~= k then redis.call('ZREM', xu, k) end
         end
+      elseif t and (x == nil or x < now_ms + t) then
+        -- as in Hit: the TTL changes only when it would not cover t (a
+        -- longer one left by a higher tier only delays the collection)
+        redis.call('HSET', k, 'f', f - 1, 'x', now_ms + t)
+        redis.call('PEXPIRE', k, t)
+      elseif t == nil and x ~= -1 then
+        redis.call('HSET', k, 'f', f - 1, 'x', -1)
+        redis.call('PERSIST', k)
       else
-        if t then
-          redis.call('HSET', k, 'f', f - 1, 'x', now_ms + t)
-          redis.call('PEXPIRE', k, t)
-        else
-          redis.call('HSET', k, 'f', f - 1, 'x', -1)
-          redis.call('PERSIST', k)
-        end
+        redis.call('HSET', k, 'f', f - 1)
       end
     end
   end
