@@ -2,7 +2,6 @@ package redisstore_test
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goaxes/axes/core"
+	"github.com/goaxes/axes/core/storetest"
 	"github.com/goaxes/axes/stores/redisstore"
 )
 
@@ -23,65 +23,8 @@ func TestSucceedTwoRoundTrips(t *testing.T) {
 	hook := &tripHook{}
 	rdb.AddHook(hook)
 	s := newStore(t, rdb, redisstore.Options{})
-	ctx := context.Background()
-	now := time.Unix(1_700_000_000, 123_456_789).UTC()
-	cfg := core.DefaultConfig()
-	cfg.Store = s
-	cfg.FailureLimit = 5
-	cfg.CoolOff = time.Hour
-	cfg.LockoutParameters = []core.Combination{core.ParamIPAddress, core.ParamUsername, core.ParamIPAddress | core.ParamUsername}
-	cfg.Clock = func() time.Time { return now }
-	cfg.Logger = slog.New(slog.DiscardHandler)
-	e, err := core.New(cfg)
-	require.NoError(t, err, "core.New")
-	req := func() *core.Request {
-		return &core.Request{RemoteAddr: "192.0.2.7:4000", Method: "POST", Path: "/login", Username: "alice"}
-	}
-	keys := []core.Key{
-		core.NewKey(core.ParamIPAddress, "192.0.2.7", "", ""),
-		core.NewKey(core.ParamUsername, "", "alice", ""),
-		core.NewKey(core.ParamIPAddress|core.ParamUsername, "192.0.2.7", "alice", ""),
-	}
-	p := core.Policy{Limit: 5, CoolOff: time.Hour}
-	peek := func() []int {
-		out := make([]core.Counter, len(keys))
-		require.NoError(t, s.Peek(ctx, keys, now, p, out), "Peek")
-		return []int{out[0].Failures, out[1].Failures, out[2].Failures}
-	}
-
-	// One failure first, so that the release has a count to leave behind;
-	// and a warm-up success that loads the scripts into the server.
-	a := e.Begin(ctx, req())
-	require.Equal(t, core.Allowed, a.Decision().Outcome, "first Begin")
-	a.Fail(ctx)
-	a.Done(ctx)
-	a = e.Begin(ctx, req())
-	a.Succeed(ctx)
-	a.Done(ctx)
-	require.Equal(t, []int{1, 1, 1}, peek(), "counters after a failure and a success")
-	_, before, err := s.AccessLogs(ctx, core.ListQuery{})
-	require.NoError(t, err)
-	require.Equal(t, 1, before, "access logs after the warm-up success")
-
-	hook.take()
-	a = e.Begin(ctx, req())
-	require.Equal(t, core.Allowed, a.Decision().Outcome, "Begin")
-	require.Equal(t, 1, a.Decision().Failures, "failures seen by Begin")
-	a.Succeed(ctx)
-	a.Done(ctx)
-	trips := hook.take()
+	trips := storetest.SucceedThroughEngine(t, s, hook.take)
 	assert.Equal(t, []string{"evalsha", "evalsha"}, trips, "round trips of Begin+Succeed: got %v, want two EVALSHA", trips)
-
-	assert.Equal(t, []int{1, 1, 1}, peek(), "counters after the success: the advance count is taken back")
-	logs, total, err := s.AccessLogs(ctx, core.ListQuery{Filter: core.Filter{Username: "alice"}})
-	require.NoError(t, err)
-	require.Equal(t, 2, total, "access logs of alice: got %d, want 2", total)
-	l := logs[0] // newest first
-	assert.Equal(t, "192.0.2.7", l.IP)
-	assert.Equal(t, "/login", l.Path)
-	assert.True(t, l.LoginTime.Equal(now), "LoginTime: got %v, want %v", l.LoginTime, now)
-	assert.True(t, l.LogoutTime.IsZero(), "LogoutTime: got %v, want none", l.LogoutTime)
-	assert.Greater(t, l.ID, logs[1].ID, "IDs grow")
 }
 
 // TestReleaseAndRecordLogin: the combined step does what Release and then
