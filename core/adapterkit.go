@@ -106,6 +106,36 @@ func (e *Engine) NewLogin() *Login {
 	return l
 }
 
+// BeginHTTP begins the login of r, a login route's *http.Request (the
+// net/http, gin and echo adapters share it): the request's facts, the
+// username read from the body first unless nothing before the handler
+// needs it (DeferCredentials), and Begin. When deferred and the attempt is
+// allowed, the adapter calls l.SetCredentials(l.HTTPCredentials(r))
+// before the handler runs; a refused request's body is then never read.
+func (e *Engine) BeginHTTP(ctx context.Context, r *http.Request) (l *Login, deferred bool) {
+	l = e.NewLogin()
+	*l.Request = Request{RemoteAddr: r.RemoteAddr, Header: r.Header, Method: r.Method,
+		Path: r.URL.Path, RawQuery: r.URL.RawQuery}
+	deferred = l.DeferCredentials(ctx, nil)
+	if !deferred {
+		l.Request.Username, l.Request.Form = l.HTTPCredentials(r)
+	}
+	l.Begin(ctx)
+	return l, deferred
+}
+
+// HTTPCredentials reads the username and the fields of r's body
+// (ReadCredentials), leaving r.Body to replay every byte to the handler;
+// a username already parsed into r.PostForm is the fallback.
+func (l *Login) HTTPCredentials(r *http.Request) (string, url.Values) {
+	user, form, body := l.ReadCredentials(r.Header.Get("Content-Type"), r.Body)
+	r.Body = body
+	if user == "" && r.PostForm != nil {
+		user = r.PostForm.Get(l.Engine.cfg.UsernameFormField)
+	}
+	return user, form
+}
+
 // Begin begins the attempt of the Login's Request (Engine.Begin).
 func (l *Login) Begin(ctx context.Context) { l.Attempt = l.Engine.Begin(ctx, l.Request) }
 

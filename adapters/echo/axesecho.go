@@ -9,7 +9,6 @@ package axesecho
 
 import (
 	"net/http"
-	"net/url"
 	"sync/atomic"
 	"unsafe"
 
@@ -99,23 +98,16 @@ func Dispatch(e *core.Engine, h echo.HandlerFunc) echo.HandlerFunc {
 func serve(e *core.Engine, outcome func(int) core.Result, c echo.Context, next echo.HandlerFunc) error {
 	r := c.Request()
 	ctx := r.Context()
-	l := e.NewLogin()
-	*l.Request = core.Request{RemoteAddr: r.RemoteAddr, Header: r.Header, Method: r.Method,
-		Path: r.URL.Path, RawQuery: r.URL.RawQuery}
 	// Unless something before the handler needs the username, a refused
 	// request's body is never read.
-	deferred := l.DeferCredentials(ctx, nil)
-	if !deferred {
-		l.Request.Username, l.Request.Form = credentials(e, l, r)
-	}
-	l.Begin(ctx)
+	l, deferred := e.BeginHTTP(ctx, r)
 	if resp := l.Refusal(); resp != nil {
 		err := write(c, resp)
 		l.End(ctx)
 		return err
 	}
 	if deferred {
-		l.SetCredentials(credentials(e, l, r))
+		l.SetCredentials(l.HTTPCredentials(r))
 	}
 	c.Set(loginKey, l)
 	res := c.Response()
@@ -149,20 +141,9 @@ func write(c echo.Context, r *core.Response) error {
 // resolves forwarded headers) and the username from the body, which stays
 // whole for the handler.
 func request(e *core.Engine, r *http.Request) *core.Request {
-	user, form := credentials(e, &core.Login{Engine: e}, r)
+	user, form := (&core.Login{Engine: e}).HTTPCredentials(r)
 	return &core.Request{RemoteAddr: r.RemoteAddr, Header: r.Header, Method: r.Method,
 		Path: r.URL.Path, RawQuery: r.URL.RawQuery, Username: user, Form: form}
-}
-
-// credentials reads the username and fields from r's body, which stays
-// whole for the handler (l keeps what was read).
-func credentials(e *core.Engine, l *core.Login, r *http.Request) (string, url.Values) {
-	user, form, body := l.ReadCredentials(r.Header.Get("Content-Type"), r.Body)
-	r.Body = body
-	if user == "" && r.PostForm != nil {
-		user = r.PostForm.Get(e.Config().UsernameFormField)
-	}
-	return user, form
 }
 
 func login(e *core.Engine, c echo.Context) *core.Login {

@@ -8,7 +8,6 @@ package axeshttp
 
 import (
 	"net/http"
-	"net/url"
 
 	"github.com/goaxes/axes/core"
 )
@@ -51,23 +50,16 @@ func Dispatch(e *core.Engine, h http.Handler) http.Handler {
 
 func serve(e *core.Engine, outcome func(int) core.Result, next http.Handler, w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	l := e.NewLogin()
-	*l.Request = core.Request{RemoteAddr: r.RemoteAddr, Header: r.Header, Method: r.Method,
-		Path: r.URL.Path, RawQuery: r.URL.RawQuery}
 	// Unless something before the handler needs the username, a refused
 	// request's body is never read.
-	deferred := l.DeferCredentials(ctx, nil)
-	if !deferred {
-		l.Request.Username, l.Request.Form = credentials(e, l, r)
-	}
-	l.Begin(ctx)
+	l, deferred := e.BeginHTTP(ctx, r)
 	if resp := l.Refusal(); resp != nil {
 		core.WriteResponse(w, resp)
 		l.End(ctx)
 		return
 	}
 	if deferred {
-		l.SetCredentials(credentials(e, l, r))
+		l.SetCredentials(l.HTTPCredentials(r))
 	}
 	buf := core.NewResponseBuffer(w)
 	next.ServeHTTP(buf, r.WithContext(l.Context(ctx)))
@@ -85,20 +77,9 @@ func serve(e *core.Engine, outcome func(int) core.Result, next http.Handler, w h
 // whole for the handler.
 func request(e *core.Engine, r *http.Request) *core.Request {
 	l := &core.Login{Engine: e}
-	user, form := credentials(e, l, r)
+	user, form := l.HTTPCredentials(r)
 	return &core.Request{RemoteAddr: r.RemoteAddr, Header: r.Header, Method: r.Method,
 		Path: r.URL.Path, RawQuery: r.URL.RawQuery, Username: user, Form: form}
-}
-
-// credentials reads the username and fields from r's body, which stays
-// whole for the handler (l keeps what was read).
-func credentials(e *core.Engine, l *core.Login, r *http.Request) (string, url.Values) {
-	user, form, body := l.ReadCredentials(r.Header.Get("Content-Type"), r.Body)
-	r.Body = body
-	if user == "" && r.PostForm != nil {
-		user = r.PostForm.Get(e.Config().UsernameFormField)
-	}
-	return user, form
 }
 
 // login returns the attempt that Middleware or Dispatch began for r, or a
