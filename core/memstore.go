@@ -711,14 +711,14 @@ func (s *MemoryStore) Attempts(ctx context.Context, q ListQuery) ([]AttemptRecor
 	var rows []AttemptRecord
 	for e := s.records.oldest; e != nil; e = e.newer {
 		r := &e.rec
-		if q.Filter.MatchesRecord(r.IP, r.Username) && matchesSearch(search, r.IP, r.Username, r.UserAgent, r.Path) {
+		if q.Filter.MatchesRecord(r.IP, r.Username) && MatchesSearch(search, r.IP, r.Username, r.UserAgent, r.Path) {
 			rows = append(rows, *r)
 		}
 	}
 	s.rmu.Unlock()
 	slices.SortFunc(rows, attemptOrder(q.Sort, q.Asc))
 	total := len(rows)
-	return page(rows, q), total, nil
+	return PageRows(rows, q), total, nil
 }
 
 // AccessLogs implements RecordStore.
@@ -730,14 +730,14 @@ func (s *MemoryStore) AccessLogs(ctx context.Context, q ListQuery) ([]AccessLog,
 	s.rmu.Lock()
 	var rows []AccessLog
 	for _, l := range s.records.access[s.records.accessHead:] {
-		if q.Filter.MatchesRecord(l.IP, l.Username) && matchesSearch(search, l.IP, l.Username, l.UserAgent, l.Path) {
+		if q.Filter.MatchesRecord(l.IP, l.Username) && MatchesSearch(search, l.IP, l.Username, l.UserAgent, l.Path) {
 			rows = append(rows, l)
 		}
 	}
 	s.rmu.Unlock()
 	slices.SortFunc(rows, accessOrder(q.Sort, q.Asc))
 	total := len(rows)
-	return page(rows, q), total, nil
+	return PageRows(rows, q), total, nil
 }
 
 // FailureLogs implements RecordStore.
@@ -750,14 +750,14 @@ func (s *MemoryStore) FailureLogs(ctx context.Context, q ListQuery) ([]FailureLo
 	var rows []FailureLog
 	for _, r := range s.records.failures[s.records.failureHead:] {
 		l := r.log
-		if !r.dead && q.Filter.MatchesRecord(l.IP, l.Username) && matchesSearch(search, l.IP, l.Username, l.UserAgent, l.Path) {
+		if !r.dead && q.Filter.MatchesRecord(l.IP, l.Username) && MatchesSearch(search, l.IP, l.Username, l.UserAgent, l.Path) {
 			rows = append(rows, l)
 		}
 	}
 	s.rmu.Unlock()
 	slices.SortFunc(rows, failureOrder(q.Sort, q.Asc))
 	total := len(rows)
-	return page(rows, q), total, nil
+	return PageRows(rows, q), total, nil
 }
 
 // DeleteAccessLogs implements RecordStore.
@@ -1081,32 +1081,6 @@ func (q *idQueue) remove(id int64) {
 	if i, ok := slices.BinarySearch(live, id); ok {
 		q.ids = slices.Delete(q.ids, q.head+i, q.head+i+1)
 	}
-}
-
-// matchesSearch reports whether any field contains search, which is lower
-// case already.
-func matchesSearch(search string, fields ...string) bool {
-	if search == "" {
-		return true
-	}
-	for _, f := range fields {
-		if strings.Contains(strings.ToLower(f), search) {
-			return true
-		}
-	}
-	return false
-}
-
-func page[T any](rows []T, q ListQuery) []T {
-	off := max(q.Offset, 0)
-	if off >= len(rows) {
-		return []T{}
-	}
-	rows = rows[off:]
-	if q.Limit > 0 && q.Limit < len(rows) {
-		rows = rows[:q.Limit]
-	}
-	return rows
 }
 
 // direct orders by primary, then by tie, descending unless asc; tie breaks

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -255,4 +256,33 @@ type RecordStore interface {
 // it when a login succeeds after Begin, without ResetOnSuccess.
 type LoginStore interface {
 	ReleaseAndRecordLogin(ctx context.Context, keys []Key, now time.Time, p Policy, log AccessLog) error
+}
+
+// MatchesSearch reports whether any field contains search
+// (ListQuery.Search, lower-cased by the caller), case-insensitively; an
+// empty search matches. For stores that filter listings in Go.
+func MatchesSearch(search string, fields ...string) bool {
+	if search == "" {
+		return true
+	}
+	for _, f := range fields {
+		if strings.Contains(strings.ToLower(f), search) {
+			return true
+		}
+	}
+	return false
+}
+
+// PageRows returns the page of rows that q's Offset and Limit select
+// (never nil). For stores that page listings in Go.
+func PageRows[T any](rows []T, q ListQuery) []T {
+	off := max(q.Offset, 0)
+	if off >= len(rows) {
+		return []T{}
+	}
+	rows = rows[off:]
+	if q.Limit > 0 && q.Limit < len(rows) {
+		rows = rows[:q.Limit]
+	}
+	return rows
 }

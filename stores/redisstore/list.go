@@ -150,12 +150,12 @@ func listRows[T any](ctx context.Context, s *Store, q core.ListQuery, l *listing
 		}
 		row := l.decode(id, f)
 		c := l.cols(&row)
-		if q.Filter.MatchesRecord(c.ip, c.username) && matchesSearch(search, c.ip, c.username, c.userAgent, c.path) {
+		if q.Filter.MatchesRecord(c.ip, c.username) && core.MatchesSearch(search, c.ip, c.username, c.userAgent, c.path) {
 			out = append(out, row)
 		}
 	}
 	slices.SortFunc(out, l.sortFunc(q.Sort, q.Asc))
-	return page(out, q), len(out), nil
+	return core.PageRows(out, q), len(out), nil
 }
 
 // narrow picks the smallest index that holds every row matching f: the
@@ -210,30 +210,4 @@ func columnOf(sort string) func(columns) string {
 		return func(c columns) string { return c.path }
 	}
 	return nil
-}
-
-// matchesSearch reports whether any field contains search, which is lower
-// case already.
-func matchesSearch(search string, fields ...string) bool {
-	if search == "" {
-		return true
-	}
-	for _, f := range fields {
-		if strings.Contains(strings.ToLower(f), search) {
-			return true
-		}
-	}
-	return false
-}
-
-func page[T any](rows []T, q core.ListQuery) []T {
-	off := max(q.Offset, 0)
-	if off >= len(rows) {
-		return []T{}
-	}
-	rows = rows[off:]
-	if q.Limit > 0 && q.Limit < len(rows) {
-		rows = rows[:q.Limit]
-	}
-	return rows
 }
