@@ -389,7 +389,7 @@ func targets() {
 		one := results["Stores/axes-redis/fail/serial"]["trips/op"]
 		row("redis: all keys of one attempt in one round trip", fmt.Sprintf("failure with 3 keys %g trips, with 1 key %g: the keys add none (Begin alone: %g)",
 			r["trips/op"], one, begin), begin == 1 && r["trips/op"] == one)
-		row("redis: exactly one round trip per attempt", fmt.Sprintf("failure %g (Hit + record), success %g (Hit + release + access log)",
+		row("redis: exactly one round trip per attempt", fmt.Sprintf("failure %g (Hit + record), success %g (Hit, then the release and the access log in one script)",
 			one, results["Stores/axes-redis/success/serial"]["trips/op"]), one == 1)
 		a, ok1 := get("Stores/axes-redis/fail/parallel", "ns/op")
 		u, ok2 := get("Stores/ulule-redis/fail/parallel", "ns/op")
