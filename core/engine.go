@@ -716,11 +716,19 @@ func (a *Attempt) Abandon(ctx context.Context) {
 }
 
 func (e *Engine) release(ctx context.Context, p *prepared, now time.Time) {
+	e.write(ctx, p, now, "release", func(ctx context.Context) error {
+		return e.store.Release(ctx, p.keys, now, p.policy)
+	})
+}
+
+// write runs a store write whose failure is only reported (storeFailed, as
+// op), bounded by StoreTimeout.
+func (e *Engine) write(ctx context.Context, p *prepared, now time.Time, op string, call func(context.Context) error) {
 	sctx, cancel := e.storeCtx(ctx)
-	err := e.store.Release(sctx, p.keys, now, p.policy)
+	err := call(sctx)
 	cancel()
 	if err != nil {
-		e.storeFailed(ctx, p, now, "release", err)
+		e.storeFailed(ctx, p, now, op, err)
 	}
 }
 
@@ -730,37 +738,22 @@ func (e *Engine) succeed(ctx context.Context, p *prepared, now time.Time, pendin
 	}
 	counted := len(p.keys) > 0 && p.outcome == Allowed
 	logged := e.records != nil && !e.cfg.DisableAccessLog
-	if counted && pending && logged && !e.cfg.ResetOnSuccess {
-		if ls, ok := e.records.(LoginStore); ok {
-			// Release and the access log in one store step.
-			sctx, cancel := e.storeCtx(ctx)
-			err := ls.ReleaseAndRecordLogin(sctx, p.keys, now, p.policy, e.accessLog(p, now))
-			cancel()
-			if err != nil {
-				e.storeFailed(ctx, p, now, "record login", err)
-			}
-			e.emit(ctx, p, Event{Kind: EventLoggedIn, Time: now})
-			return
-		}
-	}
-	if counted {
-		if e.cfg.ResetOnSuccess {
-			sctx, cancel := e.storeCtx(ctx)
-			err := e.store.Clear(sctx, p.keys)
-			cancel()
-			if err != nil {
-				e.storeFailed(ctx, p, now, "clear", err)
-			}
-		} else if pending {
+	switch ls, ok := e.records.(LoginStore); {
+	case ok && counted && pending && logged && !e.cfg.ResetOnSuccess:
+		// The release and the access log in one store step.
+		e.write(ctx, p, now, "record login", func(ctx context.Context) error {
+			return ls.ReleaseAndRecordLogin(ctx, p.keys, now, p.policy, e.accessLog(p, now))
+		})
+	default:
+		if counted && e.cfg.ResetOnSuccess {
+			e.write(ctx, p, now, "clear", func(ctx context.Context) error { return e.store.Clear(ctx, p.keys) })
+		} else if counted && pending {
 			e.release(ctx, p, now)
 		}
-	}
-	if logged {
-		sctx, cancel := e.storeCtx(ctx)
-		err := e.records.RecordLogin(sctx, e.accessLog(p, now))
-		cancel()
-		if err != nil {
-			e.storeFailed(ctx, p, now, "record login", err)
+		if logged {
+			e.write(ctx, p, now, "record login", func(ctx context.Context) error {
+				return e.records.RecordLogin(ctx, e.accessLog(p, now))
+			})
 		}
 	}
 	e.emit(ctx, p, Event{Kind: EventLoggedIn, Time: now})
@@ -787,12 +780,9 @@ func (e *Engine) recordFailure(ctx context.Context, p *prepared, d *Decision, lo
 		FirstAttempt: d.Now,
 		LastAttempt:  d.Now,
 	}
-	sctx, cancel := e.storeCtx(ctx)
-	err := e.records.RecordFailure(sctx, rec, e.cfg.EnableAccessFailureLog, lockedOut, e.cfg.AccessFailureLogPerUserLimit)
-	cancel()
-	if err != nil {
-		e.storeFailed(ctx, p, d.Now, "record failure", err)
-	}
+	e.write(ctx, p, d.Now, "record failure", func(ctx context.Context) error {
+		return e.records.RecordFailure(ctx, rec, e.cfg.EnableAccessFailureLog, lockedOut, e.cfg.AccessFailureLogPerUserLimit)
+	})
 }
 
 // ReportFailure records a failed login for a request whose handler checked
@@ -831,12 +821,9 @@ func (e *Engine) ReportLogout(ctx context.Context, r *Request) {
 	now := e.clock()
 	e.prepare(r, &p)
 	if e.records != nil && !e.cfg.DisableAccessLog {
-		sctx, cancel := e.storeCtx(ctx)
-		err := e.records.RecordLogout(sctx, p.facts.Username, p.facts.IP, now)
-		cancel()
-		if err != nil {
-			e.storeFailed(ctx, &p, now, "record logout", err)
-		}
+		e.write(ctx, &p, now, "record logout", func(ctx context.Context) error {
+			return e.records.RecordLogout(ctx, p.facts.Username, p.facts.IP, now)
+		})
 	}
 	e.emit(ctx, &p, Event{Kind: EventLoggedOut, Time: now})
 }
@@ -902,7 +889,7 @@ func (p *prepared) statusInto(d *Decision, now time.Time, out []Counter) {
 	if p.policy.Limit > 0 {
 		for i := range out {
 			c := &out[i]
-			locked = locked || (c.Failures >= p.policy.Limit && !p.policy.expiredNano(c.Failures, c.Last.UnixNano(), now.UnixNano()))
+			locked = locked || (c.Failures >= p.policy.Limit && !p.policy.expired(c, now))
 		}
 	}
 	if locked {

@@ -54,11 +54,15 @@ func (p Policy) CoolOffAt(n int) time.Duration {
 // Expired reports whether c no longer counts at now: it has a cool-off and
 // now is strictly after Last + cool-off. At exactly Last + cool-off the key
 // still counts, as in django-axes.
-func (p Policy) Expired(c Counter, now time.Time) bool {
+func (p Policy) Expired(c Counter, now time.Time) bool { return p.expired(&c, now) }
+
+// expired is Expired without copying the policy or the counter (the hot
+// path).
+func (p *Policy) expired(c *Counter, now time.Time) bool {
 	if c.Failures <= 0 {
 		return true
 	}
-	d := p.CoolOffAt(c.Failures)
+	d := p.coolOff(c.Failures)
 	return d > 0 && now.Sub(c.Last) > d
 }
 
@@ -75,7 +79,8 @@ func (p *Policy) coolOff(n int) time.Duration {
 	return p.CoolOffAt(n)
 }
 
-// expiredNano is Expired on unix nanoseconds (Last and now).
+// expiredNano is expired on unix nanoseconds (Last and now), as the memory
+// store keeps them.
 func (p *Policy) expiredNano(failures int, last, now int64) bool {
 	if failures <= 0 {
 		return true
