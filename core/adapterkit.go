@@ -114,14 +114,33 @@ func (e *Engine) NewLogin() *Login {
 // before the handler runs; a refused request's body is then never read.
 func (e *Engine) BeginHTTP(ctx context.Context, r *http.Request) (l *Login, deferred bool) {
 	l = e.NewLogin()
-	*l.Request = Request{RemoteAddr: r.RemoteAddr, Header: r.Header, Method: r.Method,
-		Path: r.URL.Path, RawQuery: r.URL.RawQuery}
+	*l.Request = httpFacts(r)
 	deferred = l.DeferCredentials(ctx, nil)
 	if !deferred {
 		l.Request.Username, l.Request.Form = l.HTTPCredentials(r)
 	}
 	l.Begin(ctx)
 	return l, deferred
+}
+
+// HTTPLogin returns a Login without an attempt for r, its username and
+// fields read from the body (which stays whole for the handler): the Login
+// of a handler that reports its outcome itself, outside the adapters'
+// Middleware and Dispatch.
+func (e *Engine) HTTPLogin(r *http.Request) *Login {
+	l := &Login{Engine: e}
+	req := httpFacts(r)
+	req.Username, req.Form = l.HTTPCredentials(r)
+	l.Request = &req
+	return l
+}
+
+// httpFacts is the Request of r before its body is read: the socket peer
+// (never a forwarded header: core resolves those), the headers, the
+// method, the path and the query.
+func httpFacts(r *http.Request) Request {
+	return Request{RemoteAddr: r.RemoteAddr, Header: r.Header, Method: r.Method,
+		Path: r.URL.Path, RawQuery: r.URL.RawQuery}
 }
 
 // HTTPCredentials reads the username and the fields of r's body

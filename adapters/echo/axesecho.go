@@ -8,7 +8,6 @@
 package axesecho
 
 import (
-	"net/http"
 	"sync/atomic"
 	"unsafe"
 
@@ -137,20 +136,11 @@ func write(c echo.Context, r *core.Response) error {
 	return nil
 }
 
-// request reads core's facts: the socket peer (never echo's RealIP, core
-// resolves forwarded headers) and the username from the body, which stays
-// whole for the handler.
-func request(e *core.Engine, r *http.Request) *core.Request {
-	user, form := (&core.Login{Engine: e}).HTTPCredentials(r)
-	return &core.Request{RemoteAddr: r.RemoteAddr, Header: r.Header, Method: r.Method,
-		Path: r.URL.Path, RawQuery: r.URL.RawQuery, Username: user, Form: form}
-}
-
 func login(e *core.Engine, c echo.Context) *core.Login {
 	if l, ok := c.Get(loginKey).(*core.Login); ok && l.Engine == e {
 		return l
 	}
-	return &core.Login{Engine: e, Request: request(e, c.Request())}
+	return e.HTTPLogin(c.Request())
 }
 
 // FormInvalid wraps the failure path of a login form (django-axes'

@@ -96,15 +96,6 @@ func write(c *gin.Context, r *core.Response) {
 	c.Abort()
 }
 
-// request reads core's facts: the socket peer (never gin's ClientIP, core
-// resolves forwarded headers) and the username from the body, which stays
-// whole for the handler.
-func request(e *core.Engine, r *http.Request) *core.Request {
-	user, form := (&core.Login{Engine: e}).HTTPCredentials(r)
-	return &core.Request{RemoteAddr: r.RemoteAddr, Header: r.Header, Method: r.Method,
-		Path: r.URL.Path, RawQuery: r.URL.RawQuery, Username: user, Form: form}
-}
-
 // writers recycles bufferedWriters.
 var writers = sync.Pool{New: func() any { return new(bufferedWriter) }}
 
@@ -156,7 +147,7 @@ func login(e *core.Engine, c *gin.Context) *core.Login {
 			return l
 		}
 	}
-	return &core.Login{Engine: e, Request: request(e, c.Request)}
+	return e.HTTPLogin(c.Request)
 }
 
 // FormInvalid wraps the failure path of a login form (django-axes'

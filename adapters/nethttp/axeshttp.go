@@ -72,23 +72,13 @@ func serve(e *core.Engine, outcome func(int) core.Result, next http.Handler, w h
 	l.End(ctx)
 }
 
-// request reads core's facts from r: the socket peer (never a forwarded
-// header: core resolves those), and the username from the body, which stays
-// whole for the handler.
-func request(e *core.Engine, r *http.Request) *core.Request {
-	l := &core.Login{Engine: e}
-	user, form := l.HTTPCredentials(r)
-	return &core.Request{RemoteAddr: r.RemoteAddr, Header: r.Header, Method: r.Method,
-		Path: r.URL.Path, RawQuery: r.URL.RawQuery, Username: user, Form: form}
-}
-
 // login returns the attempt that Middleware or Dispatch began for r, or a
 // Login without one.
 func login(e *core.Engine, r *http.Request) *core.Login {
 	if l := core.LoginFrom(r.Context()); l != nil && l.Engine == e {
 		return l
 	}
-	return &core.Login{Engine: e, Request: request(e, r)}
+	return e.HTTPLogin(r)
 }
 
 // FormInvalid wraps the failure path of a login form (django-axes'
