@@ -49,15 +49,11 @@ func (c *cli) list(args []string) error {
 		return usagef("--limit %d: want 0 (all) or more", *limit)
 	}
 	ctx := context.Background()
-	s, err := c.open(ctx)
+	s, rs, err := c.openRecords(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	rs, err := s.records()
-	if err != nil {
-		return err
-	}
 	var rows []listed
 	q := core.ListQuery{Search: *search, Sort: "last_attempt", Limit: listPage}
 	for {

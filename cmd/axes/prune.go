@@ -87,15 +87,11 @@ func (c *cli) pruneCmd(args []string, kind logKind) error {
 		return err
 	}
 	ctx := context.Background()
-	s, err := c.open(ctx)
+	s, rs, err := c.openRecords(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	rs, err := s.records()
-	if err != nil {
-		return err
-	}
 	var before time.Time // zero: everything (--age 0)
 	if d > 0 {
 		before = s.engine.Now().Add(-d)

@@ -304,3 +304,18 @@ func (s *session) records() (core.RecordStore, error) {
 	}
 	return rs, nil
 }
+
+// openRecords opens the store (open) and returns its records; the caller
+// closes the session when err is nil.
+func (c *cli) openRecords(ctx context.Context) (*session, core.RecordStore, error) {
+	s, err := c.open(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	rs, err := s.records()
+	if err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	return s, rs, nil
+}
