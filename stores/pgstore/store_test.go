@@ -159,19 +159,7 @@ func TestClosedPoolErrors(t *testing.T) {
 	s, err := pgstore.New(pool, pgstore.Options{Schema: schema})
 	require.NoError(t, err)
 	pool.Close()
-	ctx := context.Background()
-	keys := []core.Key{core.NewKey(core.ParamIPAddress, "10.0.0.1", "", ""), core.NewKey(core.ParamUsername, "", "bob", "")}
-	out := make([]core.Counter, 2)
-	p := core.Policy{Limit: 3}
-	_, err = s.Hit(ctx, keys[:1], t0, p, out)
-	assert.ErrorContains(t, err, "axes: pgstore: hit:", "Hit on a closed pool")
-	_, err = s.Hit(ctx, keys, t0, p, out)
-	assert.Error(t, err, "Hit of two keys on a closed pool")
-	assert.Error(t, s.Peek(ctx, keys, t0, p, out), "Peek on a closed pool")
-	assert.Error(t, s.Release(ctx, keys, t0, p), "Release on a closed pool")
-	_, err = s.Reset(ctx, core.Filter{})
-	assert.Error(t, err, "Reset on a closed pool")
-	assert.Error(t, s.RecordFailure(ctx, core.AttemptRecord{Username: "bob", LastAttempt: t0}, true, false, 3), "RecordFailure on a closed pool")
+	sqltest.ClosedErrors(t, s, "axes: pgstore")
 }
 
 func TestOpenErrorsHidePassword(t *testing.T) {

@@ -162,20 +162,7 @@ func TestClosedDBErrors(t *testing.T) {
 	s, err := sqlitestore.Open(filepath.Join(t.TempDir(), "closed.db"), sqlitestore.Options{})
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
-	ctx := context.Background()
-	keys := []core.Key{core.NewKey(core.ParamIPAddress, "10.0.0.1", "", ""), core.NewKey(core.ParamUsername, "", "bob", "")}
-	out := make([]core.Counter, 2)
-	p := core.Policy{Limit: 3}
-	_, err = s.Hit(ctx, keys[:1], t0, p, out)
-	assert.ErrorContains(t, err, "axes: sqlitestore: hit:", "Hit on a closed store")
-	_, err = s.Hit(ctx, keys, t0, p, out)
-	assert.Error(t, err, "Hit of two keys on a closed store")
-	assert.Error(t, s.Peek(ctx, keys, t0, p, out), "Peek on a closed store")
-	assert.Error(t, s.Release(ctx, keys, t0, p), "Release on a closed store")
-	_, err = s.Reset(ctx, core.Filter{})
-	assert.Error(t, err, "Reset on a closed store")
-	_, _, err = s.Attempts(ctx, core.ListQuery{})
-	assert.Error(t, err, "Attempts on a closed store")
+	sqltest.ClosedErrors(t, s, "axes: sqlitestore")
 }
 
 func TestOptions(t *testing.T) {
