@@ -6,11 +6,11 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"math"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -76,6 +76,9 @@ type Login struct {
 	// allocates little: its Request, its refusal, the body read for the
 	// username and its context.
 	req     Request
+	fault   error      // the body could not be read (ErrBadBody)
+	fill    url.Values // the form read, for the handler's form accessors
+	files   bool       // the multipart body had files
 	refusal *Response
 	resp    Response
 	in      replayBody
@@ -90,12 +93,6 @@ type Login struct {
 // logins recycles the Logins of requests refused before their handler ran.
 var logins = sync.Pool{New: func() any { return new(Login) }}
 
-// BeginLogin begins the attempt of r (Engine.Begin). When the returned
-// Login's Refusal is not nil, the handler must not run.
-func (e *Engine) BeginLogin(ctx context.Context, r *Request) *Login {
-	return &Login{Engine: e, Request: r, Attempt: e.Begin(ctx, r)}
-}
-
 // NewLogin returns a Login whose Request the adapter fills in before
 // Begin; End ends it. A login request then allocates little: the Login
 // holds the Request, the body read for the username, its context and its
@@ -108,30 +105,54 @@ func (e *Engine) NewLogin() *Login {
 
 // BeginHTTP begins the login of r, a login route's *http.Request (the
 // net/http, gin and echo adapters share it): the request's facts, the
-// username read from the body first unless nothing before the handler
-// needs it (DeferCredentials), and Begin. When deferred and the attempt is
-// allowed, the adapter calls l.SetCredentials(l.HTTPCredentials(r))
-// before the handler runs; a refused request's body is then never read.
-func (e *Engine) BeginHTTP(ctx context.Context, r *http.Request) (l *Login, deferred bool) {
-	l = e.NewLogin()
+// credentials read from the body (unless nothing before the handler needs
+// them: DeferCredentials), and Begin. When Refusal is nil, PrepareHTTP
+// makes r ready for the handler; a refused request's body is then never
+// read when the IP decided alone.
+func (e *Engine) BeginHTTP(ctx context.Context, r *http.Request) *Login {
+	l := e.NewLogin()
 	*l.Request = httpFacts(r)
-	deferred = l.DeferCredentials(ctx, nil)
-	if !deferred {
-		l.Request.Username, l.Request.Form = l.HTTPCredentials(r)
+	if !l.DeferCredentials(ctx, nil) {
+		l.readHTTP(r)
+		if l.fault != nil {
+			return l // the client's fault: nothing is counted
+		}
 	}
 	l.Begin(ctx)
-	return l, deferred
+	return l
 }
 
-// HTTPLogin returns a Login without an attempt for r, its username and
-// fields read from the body (which stays whole for the handler): the Login
-// of a handler that reports its outcome itself, outside the adapters'
-// Middleware and Dispatch.
+// PrepareHTTP makes r ready for the login handler of an allowed Login: the
+// body is read if BeginHTTP deferred it, and the guard's reading is put
+// where net/http's form accessors look (fillHTTP). It returns the response
+// that replaces the handler when the body could not be read (the client's
+// fault, answered 400), or nil.
+func (l *Login) PrepareHTTP(r *http.Request) *Response {
+	if !l.Request.guarded {
+		l.readHTTP(r)
+		if l.Attempt != nil {
+			l.SetCredentials(l.Request.Username, l.Request.Form)
+		}
+	}
+	if l.fault != nil {
+		if l.Attempt != nil {
+			l.Attempt.Abandon(context.Background())
+		}
+		return l.Refusal()
+	}
+	l.fillHTTP(r)
+	return nil
+}
+
+// HTTPLogin returns a Login without an attempt for r, its credentials read
+// from what is left of the body (which stays whole for the handler) or from
+// r.PostForm: the Login of a handler that reports its outcome itself,
+// outside the adapters' Middleware and Dispatch.
 func (e *Engine) HTTPLogin(r *http.Request) *Login {
 	l := &Login{Engine: e}
-	req := httpFacts(r)
-	req.Username, req.Form = l.HTTPCredentials(r)
-	l.Request = &req
+	l.req = httpFacts(r)
+	l.Request = &l.req
+	l.readHTTP(r)
 	return l
 }
 
@@ -143,20 +164,17 @@ func httpFacts(r *http.Request) Request {
 		Path: r.URL.Path, RawQuery: r.URL.RawQuery}
 }
 
-// HTTPCredentials reads the username and the fields of r's body
-// (ReadCredentials), leaving r.Body to replay every byte to the handler;
-// a username already parsed into r.PostForm is the fallback.
-func (l *Login) HTTPCredentials(r *http.Request) (string, url.Values) {
-	user, form, body := l.ReadCredentials(r.Header.Get("Content-Type"), r.Body)
-	r.Body = body
-	if user == "" && r.PostForm != nil {
-		user = r.PostForm.Get(l.Engine.cfg.UsernameFormField)
+// Begin begins the attempt of the Login's Request (Engine.Begin). When the
+// lockout parameters involve the username and the guard could not read it
+// with certainty, the attempt is counted as a failure of the client IP at
+// once, and Refusal answers 400 (or the lockout that failure earned).
+func (l *Login) Begin(ctx context.Context) {
+	a := l.Engine.Begin(ctx, l.Request)
+	l.Attempt = a
+	if a.p.unreadable != nil && a.d.Outcome == Allowed {
+		a.Fail(ctx)
 	}
-	return user, form
 }
-
-// Begin begins the attempt of the Login's Request (Engine.Begin).
-func (l *Login) Begin(ctx context.Context) { l.Attempt = l.Engine.Begin(ctx, l.Request) }
 
 // End ends the request once its response is written: the attempt is
 // handed back to the engine (Attempt.Done) and the Login, the Response
@@ -175,7 +193,7 @@ func (l *Login) End(ctx context.Context) {
 		l.Attempt.Done(ctx)
 		l.Attempt = nil
 	}
-	if !l.pooled || l.shown || l.refusal == nil || l.in.body != nil || !l.Engine.factsPrivate() {
+	if !l.pooled || l.shown || l.refusal == nil || l.in.body != nil || l.Request.guarded || !l.Engine.factsPrivate() {
 		return
 	}
 	*l = Login{}
@@ -205,7 +223,18 @@ func (l *Login) Refusal() *Response {
 	if l.refusal != nil {
 		return l.refusal
 	}
-	if l.Attempt == nil || !l.Attempt.d.Refused() {
+	if l.fault != nil {
+		l.refusal = l.badRequest("The request body could not be read.")
+		return l.refusal
+	}
+	if l.Attempt == nil {
+		return nil
+	}
+	if !l.Attempt.d.Refused() {
+		if err := l.Attempt.p.unreadable; err != nil && l.Attempt.d.Outcome == Allowed {
+			l.refusal = l.badRequest("The login request could not be read: " + strings.TrimPrefix(err.Error(), ErrUnreadable.Error()+": ") + ".")
+			return l.refusal
+		}
 		return nil
 	}
 	buf := l.small[:0]
@@ -214,6 +243,20 @@ func (l *Login) Refusal() *Response {
 	}
 	l.refusal = l.response(&l.resp, buf)
 	return l.refusal
+}
+
+// badRequest is the 400 response with msg, in JSON when the request asks
+// for it.
+func (l *Login) badRequest(msg string) *Response {
+	json := l.json
+	if json == jsonUnknown {
+		json = jsonNo
+		if WantsJSON(l.Request.Header) {
+			json = jsonYes
+		}
+	}
+	l.Engine.simple(&l.resp, json, http.StatusBadRequest, msg, 0)
+	return &l.resp
 }
 
 // response builds the response to the refused attempt into dst.
@@ -256,53 +299,85 @@ func (c *loginContext) Value(key any) any {
 	return c.Context.Value(key)
 }
 
-// attempt returns the attempt begun before the handler, or nil when there
-// is none or when it knew no username and the handler names one: then it is
-// taken back, and the request carries the handler's username.
+// attempt returns the attempt that username's report or check is about:
+// the one begun before the handler when username is "" or the username it
+// was begun for; otherwise (the handler verified a username the guard did
+// not read, or nothing was begun) an attempt begun now for username, with
+// the one begun before taken back. Beginning it checks username's lock
+// and counts the attempt in one store step, as before any handler.
 func (l *Login) attempt(ctx context.Context, username string) *Attempt {
-	if l.Attempt != nil && (username == "" || l.Attempt.Facts().Username != "") {
-		return l.Attempt
-	}
-	if l.Attempt != nil {
-		l.Attempt.Abandon(ctx)
-		l.Attempt = nil
+	if a := l.Attempt; a != nil && (username == "" || l.Engine.sameUser(l.Request, username)) {
+		return a
 	}
 	if username != "" {
 		r := *l.Request
-		r.Username = username
+		r.Username, r.guarded, r.credErr = username, false, nil
 		l.Request = &r
 	}
-	return nil
+	if l.Attempt != nil {
+		l.Attempt.Done(ctx)
+	}
+	l.Attempt = l.Engine.Begin(ctx, l.Request)
+	return l.Attempt
 }
 
-// Fail reports wrong credentials (user_login_failed) and returns the new
-// decision; when it is refused (the limit-th failure, or a client already
-// locked), Lockout returns the response that replaces the handler's.
-func (l *Login) Fail(ctx context.Context, username string) Decision {
-	l.Reported = true
-	a := l.attempt(ctx, username)
-	if a == nil {
-		a = l.Engine.Begin(ctx, l.Request)
-		l.Attempt = a
+// sameUser reports whether username is the username r gave, once
+// canonical.
+func (e *Engine) sameUser(r *Request, username string) bool {
+	if e.cfg.UsernameFunc == nil {
+		return CanonicalUsername(username) == CanonicalUsername(r.Username)
 	}
-	d := a.Decision()
-	if !d.Refused() && d.Outcome != FailedOpen {
-		d = a.Fail(ctx)
-	}
+	c := *r
+	c.Username = username
+	return e.cfg.UsernameFunc(&c) == e.cfg.UsernameFunc(r)
+}
+
+// refuse keeps the lockout response of a refused decision, to replace the
+// handler's.
+func (l *Login) refuse(d Decision) Decision {
 	if d.Refused() {
 		l.lockout = l.response(new(Response), nil)
 	}
 	return d
 }
 
-// Succeed reports a successful login (user_logged_in).
-func (l *Login) Succeed(ctx context.Context, username string) {
+// Check is called by a handler that verifies credentials itself, before
+// it verifies username's password (django-axes checks inside
+// authenticate()): when username is not the one the guard read, its lock
+// is checked and the attempt counted for it in one store step. When the
+// returned decision is refused, the handler must not verify; Lockout
+// returns the response that replaces the handler's.
+func (l *Login) Check(ctx context.Context, username string) Decision {
+	return l.refuse(l.attempt(ctx, username).Decision())
+}
+
+// Fail reports wrong credentials (user_login_failed) for username ("": the
+// one the guard read) and returns the new decision; when it is refused
+// (the limit-th failure, or username already locked), Lockout returns the
+// response that replaces the handler's.
+func (l *Login) Fail(ctx context.Context, username string) Decision {
 	l.Reported = true
-	if a := l.attempt(ctx, username); a != nil {
-		a.Succeed(ctx)
-		return
+	a := l.attempt(ctx, username)
+	d := a.Decision()
+	if !d.Refused() && d.Outcome != FailedOpen {
+		d = a.Fail(ctx)
 	}
-	l.Engine.ReportSuccess(ctx, l.Request)
+	return l.refuse(d)
+}
+
+// Succeed reports a successful login (user_logged_in) for username ("":
+// the one the guard read). A success for a username that is locked (one
+// the guard did not read and check before the handler) is no login: the
+// returned decision is refused, and Lockout returns the response that
+// replaces the handler's, its cookies dropped.
+func (l *Login) Succeed(ctx context.Context, username string) Decision {
+	l.Reported = true
+	a := l.attempt(ctx, username)
+	d := a.Decision()
+	if !d.Refused() {
+		a.Succeed(ctx)
+	}
+	return l.refuse(d)
 }
 
 // Logout reports a logout (user_logged_out). An attempt begun for the
@@ -485,30 +560,6 @@ func ContentLength(n int) []string {
 		contentLengths[n].Store(p)
 	}
 	return p[:]
-}
-
-// ReadCredentials is Engine.ReadCredentials keeping what it reads in the
-// Login (until End) instead of allocating: it reads at most MaxBodyBytes
-// of body to find the username and the fields, and returns a body that
-// replays them before the rest of body. A body that is too long, or whose
-// read fails, gives no username.
-func (l *Login) ReadCredentials(contentType string, body io.ReadCloser) (username string, form url.Values, restored io.ReadCloser) {
-	if body == nil {
-		return "", nil, body
-	}
-	e := l.Engine
-	max := max(e.cfg.MaxBodyBytes, 0)
-	limit := max
-	if limit < math.MaxInt64 {
-		limit++
-	}
-	prefix, err := readAtMost(l.small[:0], body, limit)
-	l.in = replayBody{prefix: prefix, body: body}
-	if err != nil {
-		return "", nil, &l.in
-	}
-	form = ParseFields(contentType, prefix, int64(len(prefix)) <= max)
-	return UsernameField(form, e.cfg.UsernameFormField), form, &l.in
 }
 
 // readAtMost appends to b what r gives until EOF, an error or limit bytes,

@@ -2,7 +2,6 @@ package core_test
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -51,65 +50,6 @@ func TestWriteResponseSetsContentLength(t *testing.T) {
 		assert.Equal(t, []string{strconv.Itoa(n)}, w.Header()["Content-Length"])
 		assert.Equal(t, n, w.Body.Len())
 	}
-}
-
-// errReader fails after giving its bytes.
-type errReader struct{ r io.Reader }
-
-func (e *errReader) Read(p []byte) (int, error) {
-	n, err := e.r.Read(p)
-	if err == io.EOF {
-		return n, errors.New("connection reset")
-	}
-	return n, err
-}
-
-// ReadCredentials finds the username as Engine.ReadCredentials does, and
-// the body it returns still gives every byte.
-func TestLoginReadCredentials(t *testing.T) {
-	cfg := core.DefaultConfig()
-	cfg.MaxBodyBytes = 300
-	e, err := core.New(cfg)
-	require.NoError(t, err)
-	body := "username=alice&password=secret"
-	for _, tc := range []struct {
-		name, contentType, body string
-		fail                    bool
-	}{
-		{"form", "application/x-www-form-urlencoded", body, false},
-		{"json", "application/json", `{"username":"alice","password":"x"}`, false},
-		{"just the limit", "application/x-www-form-urlencoded", body + "&pad=" + strings.Repeat("p", 300-len(body)-5), false},
-		{"longer than the limit", "application/x-www-form-urlencoded", body + "&pad=" + strings.Repeat("p", 1000), false},
-		{"longer than the inline room", "application/x-www-form-urlencoded", body + "&pad=" + strings.Repeat("p", 260-len(body)), false},
-		{"empty", "application/x-www-form-urlencoded", "", false},
-		{"read error", "application/x-www-form-urlencoded", body, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var in, ref io.Reader = strings.NewReader(tc.body), strings.NewReader(tc.body)
-			if tc.fail {
-				in, ref = &errReader{in}, &errReader{ref}
-			}
-			wantUser, wantForm, _ := e.ReadCredentials(tc.contentType, io.NopCloser(ref))
-			l := e.NewLogin()
-			user, form, restored := l.ReadCredentials(tc.contentType, io.NopCloser(in))
-			assert.Equal(t, wantUser, user)
-			assert.Equal(t, wantForm, form)
-			got, err := io.ReadAll(restored)
-			if tc.fail {
-				require.Error(t, err)
-				assert.Empty(t, user)
-			} else {
-				require.NoError(t, err)
-			}
-			assert.Equal(t, tc.body, string(got))
-			l.End(context.Background())
-		})
-	}
-	l := e.NewLogin()
-	user, form, restored := l.ReadCredentials("application/x-www-form-urlencoded", nil)
-	assert.Empty(t, user)
-	assert.Nil(t, form)
-	assert.Nil(t, restored)
 }
 
 // A Login from NewLogin that is refused, written and ended is taken again

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
-	"math"
 	"mime"
 	"mime/multipart"
 	"net/url"
@@ -13,7 +13,8 @@ import (
 	"unicode/utf8"
 )
 
-// MaxFields caps the fields ParseFields returns, values counted one by one.
+// MaxFields caps the fields ParseFields reads, values counted one by one;
+// a body with more is not read with certainty.
 const MaxFields = 1000
 
 // maxFieldValue caps one multipart value.
@@ -22,138 +23,197 @@ const maxFieldValue = 4 << 10
 // maxParts caps the multipart parts looked at, file parts included.
 const maxParts = 2 * MaxFields
 
-// ReadBody reads at most max+1 bytes of body to find the username and
-// returns them as prefix, with restored: a ReadCloser that yields prefix
-// followed by the rest of body (the login handler still sees every byte)
-// and closes body on Close. complete is false when body is longer than max;
-// callers then treat it as carrying no username. A read error is returned
-// with what was read; restored is still usable. Callers must not modify
-// prefix. A nil body gives a nil restored body.
-func ReadBody(body io.ReadCloser, max int64) (prefix []byte, restored io.ReadCloser, complete bool, err error) {
-	if body == nil {
-		return nil, nil, true, nil
-	}
-	if max < 0 {
-		max = 0
-	}
-	limit := max
-	if limit < math.MaxInt64 {
-		limit++
-	}
-	prefix, err = io.ReadAll(io.LimitReader(body, limit))
-	restored = &restoredBody{Reader: io.MultiReader(bytes.NewReader(prefix), body), body: body}
-	complete = err == nil && int64(len(prefix)) <= max
-	return prefix, restored, complete, err
+// ErrUnreadable is wrapped by the errors that say why the guard cannot read
+// a login request's username with certainty (docs/design.md, G9): a content
+// type it does not parse, a compressed body, a body past its read cap, too
+// many fields, a malformed body, the username field missing, given twice, or
+// in both the query string and the body. When the lockout parameters
+// involve the username, such a request is refused before its handler runs
+// and counted as a failure of its client IP.
+var ErrUnreadable = errors.New("axes: the login request cannot be read with certainty")
+
+// ErrBadBody is wrapped by the error of a body that could not be read: the
+// client went away, the body was cut short, the request's deadline passed.
+// It is the client's fault, never the store's (docs/design.md, G10): the
+// request is answered 400 without running its handler, and nothing is
+// counted.
+var ErrBadBody = errors.New("axes: the request body could not be read")
+
+func unreadable(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrUnreadable}, args...)...)
 }
 
-// restoredBody replays the bytes read before the rest of the original body.
-type restoredBody struct {
-	io.Reader
-	body io.Closer
+var (
+	errTooLong       = unreadable("the body is longer than the read cap")
+	errTooMany       = unreadable("the body has more than %d fields", MaxFields)
+	errBadForm       = unreadable("a form field is malformed")
+	errBadMultipart  = unreadable("the multipart body is malformed")
+	errLongPart      = unreadable("a multipart field is longer than %d bytes", maxFieldValue)
+	errBadJSON       = unreadable("the body is not one JSON object")
+	errNotParsed     = unreadable("the body's content type is not read (send a form or JSON)")
+	errCompressed    = unreadable("compressed bodies are not read (Content-Encoding)")
+	errNoContentType = unreadable("the request has no Content-Type")
+)
+
+// bodyKind is how a body was read.
+type bodyKind uint8
+
+const (
+	bodyOther     bodyKind = iota // not read: a content type the guard does not parse
+	bodyForm                      // application/x-www-form-urlencoded
+	bodyMultipart                 // multipart/form-data
+	bodyJSON                      // application/json or +json
+)
+
+// ParseFields reads the fields of a login request's body by its content
+// type: URL-encoded forms, multipart forms (fields only, never files; each
+// value at most 4 KiB) and JSON objects (application/json or any +json
+// type: top-level string values, and numbers and booleans as their text;
+// nested values and null are skipped). A repeated field keeps every value,
+// in order. complete is false when the body was cut at the read cap.
+//
+// The error, wrapping ErrUnreadable, says why the fields may not be what
+// the login handler reads: another content type, a cut body, more than
+// MaxFields values, a malformed pair, part or JSON text. The fields read
+// are returned with it. The result never aliases body.
+func ParseFields(contentType string, body []byte, complete bool) (url.Values, error) {
+	form, _, _, err := parseFields(contentType, body, complete)
+	return form, err
 }
 
-func (r *restoredBody) Close() error { return r.body.Close() }
-
-// ParseFields reads the fields of a request body: URL-encoded forms,
-// multipart forms (fields only, never files; each value capped at 4 KiB)
-// and JSON objects (application/json or any +json type: top-level string
-// values, and numbers and booleans as their text; nested values and null
-// are skipped; a body that is not an object gives nothing). Parse errors
-// end the parse and keep what was read. An incomplete body or another
-// content type gives nil. At most MaxFields values are returned; the
-// result never aliases body.
-func ParseFields(contentType string, body []byte, complete bool) url.Values {
+// parseFields is ParseFields that also says how the body was read and
+// whether a multipart body had file parts.
+func parseFields(contentType string, body []byte, complete bool) (form url.Values, kind bodyKind, files bool, err error) {
+	kind, boundary := bodyKindOf(contentType)
+	if kind == bodyOther {
+		if contentType == "" {
+			return nil, kind, false, errNoContentType
+		}
+		return nil, kind, false, errNotParsed
+	}
 	if !complete {
-		return nil
+		return nil, kind, false, errTooLong
 	}
-	// The two usual spellings skip the MIME parser, which allocates.
+	switch kind {
+	case bodyForm:
+		form, err = parseURLEncoded(body)
+	case bodyMultipart:
+		form, files, err = parseMultipart(body, boundary)
+	default:
+		form, err = parseJSONFields(body)
+	}
+	return form, kind, files, err
+}
+
+// bodyKindOf classifies a Content-Type, and gives a multipart boundary.
+func bodyKindOf(contentType string) (bodyKind, string) {
+	// The usual spellings skip the MIME parser, which allocates.
 	switch contentType {
 	case "application/x-www-form-urlencoded":
-		return parseURLEncoded(body)
+		return bodyForm, ""
 	case "application/json", "application/json; charset=utf-8", "application/json; charset=UTF-8":
-		return parseJSONFields(body)
+		return bodyJSON, ""
 	}
 	mt, params, err := mime.ParseMediaType(contentType)
 	if err != nil && !errors.Is(err, mime.ErrInvalidMediaParameter) {
-		return nil
+		return bodyOther, ""
 	}
 	switch {
 	case mt == "application/x-www-form-urlencoded":
-		return parseURLEncoded(body)
-	case mt == "multipart/form-data":
-		if params["boundary"] == "" {
-			return nil
-		}
-		return parseMultipart(body, params["boundary"])
+		return bodyForm, ""
+	case mt == "multipart/form-data" && params["boundary"] != "":
+		return bodyMultipart, params["boundary"]
 	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
-		return parseJSONFields(body)
+		return bodyJSON, ""
 	}
-	return nil
+	return bodyOther, ""
 }
 
-// parseURLEncoded is url.ParseQuery that keeps what parses, stops at
-// MaxFields and, as ParseQuery, skips pairs with a semicolon.
-func parseURLEncoded(body []byte) url.Values {
+// parseURLEncoded is url.ParseQuery that keeps what parses and stops after
+// MaxFields values. As ParseQuery, it skips pairs with a semicolon or a bad
+// escape, and reports them.
+func parseURLEncoded(body []byte) (url.Values, error) {
 	out := url.Values{}
+	var bad error
 	n := 0
 	s := string(body)
-	for s != "" && n < MaxFields {
+	for s != "" {
 		var pair string
 		pair, s, _ = strings.Cut(s, "&")
-		if pair == "" || strings.Contains(pair, ";") {
+		if pair == "" {
+			continue
+		}
+		if strings.Contains(pair, ";") {
+			bad = errBadForm
 			continue
 		}
 		k, v, _ := strings.Cut(pair, "=")
 		k, err1 := url.QueryUnescape(k)
 		v, err2 := url.QueryUnescape(v)
 		if err1 != nil || err2 != nil {
+			bad = errBadForm
 			continue
+		}
+		if n == MaxFields {
+			return out, errTooMany
 		}
 		out[k] = append(out[k], v)
 		n++
 	}
-	return out
+	return out, bad
 }
 
-func parseMultipart(body []byte, boundary string) url.Values {
+func parseMultipart(body []byte, boundary string) (url.Values, bool, error) {
 	out := url.Values{}
 	mr := multipart.NewReader(bytes.NewReader(body), boundary)
-	n := 0
-	for parts := 0; parts < maxParts && n < MaxFields; parts++ {
+	n, files := 0, false
+	for parts := 0; ; parts++ {
 		p, err := mr.NextPart()
+		if err == io.EOF {
+			return out, files, nil
+		}
 		if err != nil {
-			break
+			return out, files, errBadMultipart
+		}
+		if parts == maxParts {
+			_ = p.Close()
+			return out, files, errTooMany
 		}
 		name := p.FormName()
 		if name == "" || p.FileName() != "" {
+			files = files || p.FileName() != ""
 			_ = p.Close()
 			continue
 		}
-		v, err := io.ReadAll(io.LimitReader(p, maxFieldValue))
+		v, err := io.ReadAll(io.LimitReader(p, maxFieldValue+1))
 		_ = p.Close()
-		if err != nil {
-			break
+		switch {
+		case err != nil:
+			return out, files, errBadMultipart
+		case len(v) > maxFieldValue:
+			return out, files, errLongPart
+		case n == MaxFields:
+			return out, files, errTooMany
 		}
 		out[name] = append(out[name], string(v))
 		n++
 	}
-	return out
 }
 
-// parseJSONFields reads the scalar members of a top-level JSON object. A
-// repeated member keeps its last value, as encoding/json does.
-func parseJSONFields(body []byte) url.Values {
+// parseJSONFields reads the scalar members of a top-level JSON object.
+func parseJSONFields(body []byte) (url.Values, error) {
 	if out, ok := scanFlatJSON(body); ok {
-		return out
+		return out, nil
 	}
 	return decodeJSONFields(body)
 }
 
 // scanFlatJSON is the fast path of parseJSONFields for the common login
 // body: one flat object of plain strings (no escapes, valid UTF-8),
-// numbers, booleans and nulls. On anything else (escapes, nesting, a
-// syntax error) it reports false and decodeJSONFields, the reference,
-// reads the body; where it succeeds the two agree (FuzzScanFlatJSON).
+// numbers, booleans and nulls, of at most MaxFields members, followed by
+// nothing but space. On anything else it reports false and
+// decodeJSONFields, the reference, reads the body; where it succeeds the
+// two agree (FuzzScanFlatJSON).
 func scanFlatJSON(b []byte) (url.Values, bool) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
@@ -162,8 +222,9 @@ func scanFlatJSON(b []byte) (url.Values, bool) {
 	out := url.Values{}
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
-		return out, true
+		return out, skipSpace(b, i+1) == len(b)
 	}
+	n := 0
 	for {
 		key, j, ok := scanPlainString(b, i)
 		if !ok {
@@ -200,9 +261,11 @@ func scanFlatJSON(b []byte) (url.Values, bool) {
 			return nil, false
 		}
 		if !null {
-			if _, seen := out[key]; seen || len(out) < MaxFields {
-				out[key] = []string{v}
+			if n == MaxFields {
+				return nil, false
 			}
+			out[key] = append(out[key], v)
+			n++
 		}
 		i = skipSpace(b, i)
 		if i >= len(b) {
@@ -210,7 +273,7 @@ func scanFlatJSON(b []byte) (url.Values, bool) {
 		}
 		switch b[i] {
 		case '}':
-			return out, true
+			return out, skipSpace(b, i+1) == len(b)
 		case ',':
 			i = skipSpace(b, i+1)
 		default:
@@ -293,25 +356,26 @@ func scanNumber(b []byte, i int) int {
 }
 
 // decodeJSONFields is parseJSONFields through encoding/json's tokenizer.
-func decodeJSONFields(body []byte) url.Values {
+func decodeJSONFields(body []byte) (url.Values, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil
+		return nil, errBadJSON
 	}
 	out := url.Values{}
+	n := 0
 	for dec.More() {
 		t, err := dec.Token()
 		if err != nil {
-			break
+			return out, errBadJSON
 		}
 		key, ok := t.(string)
 		if !ok {
-			break
+			return out, errBadJSON
 		}
 		t, err = dec.Token()
 		if err != nil {
-			break
+			return out, errBadJSON
 		}
 		var v string
 		switch t := t.(type) {
@@ -326,18 +390,26 @@ func decodeJSONFields(body []byte) url.Values {
 			}
 		case json.Delim: // '{' or '[': skip the nested value
 			if !skipNested(dec) {
-				return out
+				return out, errBadJSON
 			}
 			continue
 		default: // null
 			continue
 		}
-		if _, seen := out[key]; !seen && len(out) >= MaxFields {
-			continue
+		if n == MaxFields {
+			return out, errTooMany
 		}
-		out[key] = []string{v}
+		out[key] = append(out[key], v)
+		n++
 	}
-	return out
+	// The closing brace, then nothing but space.
+	if _, err := dec.Token(); err != nil {
+		return out, errBadJSON
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return out, errBadJSON
+	}
+	return out, nil
 }
 
 // skipNested reads the tokens of a nested object or array whose opening
@@ -357,25 +429,4 @@ func skipNested(dec *json.Decoder) bool {
 		}
 	}
 	return true
-}
-
-// UsernameField returns the first value of field in fields. When fields has
-// no such key, it falls back to a key equal to field under Unicode case
-// folding (the smallest such key, for determinism): encoding/json matches
-// struct fields case-insensitively, so a Go login handler may read
-// {"USERNAME": …} as the username and axes must count it too.
-func UsernameField(fields url.Values, field string) string {
-	if vs := fields[field]; len(vs) > 0 {
-		return vs[0]
-	}
-	best, found := "", false
-	for k, vs := range fields {
-		if len(vs) > 0 && strings.EqualFold(k, field) && (!found || k < best) {
-			best, found = k, true
-		}
-	}
-	if found {
-		return fields[best][0]
-	}
-	return ""
 }

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -39,6 +39,11 @@ type Engine struct {
 	log       *slog.Logger
 
 	refusalLog logThrottle
+
+	// The username field's reading errors (credentialErrors), and whether
+	// a missing field was warned about.
+	errMissing, errTwice, errInQuery error
+	warnedMissing                    atomic.Bool
 }
 
 // New validates cfg, fills its defaults and returns an Engine. A bad setting
@@ -144,6 +149,7 @@ func New(cfg Config) (*Engine, error) {
 		e.log = slog.Default()
 	}
 	e.deferOK = e.deferrable()
+	e.credentialErrors()
 	e.policy = e.basePolicy()
 	e.statusUA = cfg.LockoutParametersFunc != nil || cfg.WhitelistFunc != nil ||
 		cfg.FailureLimitFunc != nil || cfg.CoolOffFunc != nil
@@ -165,32 +171,6 @@ func (e *Engine) Records() (RecordStore, bool) { return e.records, e.records != 
 // Now reads the engine's clock.
 func (e *Engine) Now() time.Time { return e.clock() }
 
-// ReadCredentials reads at most MaxBodyBytes of a request body to find the
-// username and the form fields, and returns a body that still yields every
-// byte to the login handler. A body over the cap has no username.
-func (e *Engine) ReadCredentials(contentType string, body io.ReadCloser) (username string, form url.Values, restored io.ReadCloser) {
-	if body == nil {
-		return "", nil, body
-	}
-	prefix, restored, complete, err := ReadBody(body, e.cfg.MaxBodyBytes)
-	if err != nil {
-		return "", nil, restored
-	}
-	form = ParseFields(contentType, prefix, complete)
-	return UsernameField(form, e.cfg.UsernameFormField), form, restored
-}
-
-// ParseCredentials is ReadCredentials for a body already in memory (fiber).
-// The returned values do not alias body.
-func (e *Engine) ParseCredentials(contentType string, body []byte) (username string, form url.Values) {
-	complete := int64(len(body)) <= e.cfg.MaxBodyBytes
-	if !complete {
-		body = body[:e.cfg.MaxBodyBytes]
-	}
-	form = ParseFields(contentType, body, complete)
-	return UsernameField(form, e.cfg.UsernameFormField), form
-}
-
 // prepared is what Begin and the reports share: the facts, the keys and the
 // policy of one request.
 type prepared struct {
@@ -201,6 +181,9 @@ type prepared struct {
 	params  []Combination // the lockout parameters that apply (Allowed)
 	keys    []Key         // filled by keysFor, outside prepare
 	outcome Outcome       // Allowed, or a refusal/exemption decided before the store
+	// unreadable says why the username of a request whose lockout
+	// parameters involve it could not be read (then params is ipOnly).
+	unreadable error
 }
 
 // keyIDBytes is the room for the key IDs of one request kept inline (in an
@@ -284,6 +267,31 @@ func (e *Engine) prepareFacts(r *Request, p *prepared, ua bool) {
 		}
 	}
 	p.params = params
+	if r.guarded && usernameMatters(params) {
+		e.checkReading(r, p)
+	}
+}
+
+// checkReading refuses the guard's reading of a request's username when it
+// is not certain (docs/design.md, G9): the request is then counted under
+// the client IP alone, and its handler never runs. With a UsernameFunc the
+// app says where the username is, and only an empty one is uncertain.
+func (e *Engine) checkReading(r *Request, p *prepared) {
+	err := r.credErr
+	if e.cfg.UsernameFunc != nil {
+		err = nil
+	}
+	if err == nil && p.facts.Username == "" {
+		err = e.errMissing
+	}
+	if err == nil {
+		return
+	}
+	if err == e.errMissing && e.cfg.UsernameFunc == nil && !e.warnedMissing.Swap(true) {
+		e.log.Warn("axes: a login request has no username field; is AXES_USERNAME_FORM_FIELD the login form's username field?",
+			"field", e.cfg.UsernameFormField)
+	}
+	p.unreadable, p.params = err, ipOnly
 }
 
 // peerHost returns the host part of a socket peer ("h:port", "[h]:port"),
@@ -496,15 +504,18 @@ func (e *Engine) basePolicy() Policy {
 }
 
 // storeCtx bounds a store call by StoreTimeout; the memory store needs no
-// bound (and the hot path no timer).
+// bound (and the hot path no timer). The call never ends with the
+// request's own context: a client that goes away or a request past its
+// deadline is no store fault (docs/design.md, G10), and what the attempt
+// writes is written.
 func (e *Engine) storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if e.isMemory {
+		return context.Background(), func() {}
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if e.isMemory {
-		return ctx, func() {}
-	}
-	return context.WithTimeout(ctx, e.cfg.StoreTimeout)
+	return context.WithTimeout(context.WithoutCancel(ctx), e.cfg.StoreTimeout)
 }
 
 // decide fills d from counters after a store step.
@@ -596,7 +607,7 @@ func (e *Engine) Begin(ctx context.Context, r *Request) *Attempt {
 	var locked bool
 	var err error
 	if e.mem != nil {
-		locked, err = e.mem.Hit(orBackground(ctx), p.keys, now, p.policy, out)
+		locked, err = e.mem.Hit(context.Background(), p.keys, now, p.policy, out)
 	} else {
 		sctx, cancel := e.storeCtx(ctx)
 		locked, err = e.store.Hit(sctx, p.keys, now, p.policy, out)
@@ -851,7 +862,7 @@ func (e *Engine) Status(ctx context.Context, r *Request) (d Decision) {
 	}
 	var buf [3]Counter
 	out := buf[:l.n]
-	if err := e.mem.peekIDs(orBackground(ctx), ids[:], 0, l.ends[:l.n], now, &p.policy, out); err != nil {
+	if err := e.mem.peekIDs(context.Background(), ids[:], 0, l.ends[:l.n], now, &p.policy, out); err != nil {
 		return e.storeFailed(ctx, &p, now, "peek", err)
 	}
 	p.statusInto(&d, now, out)

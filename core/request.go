@@ -27,6 +27,11 @@ type Request struct {
 	// Form holds the fields read from the body (form or JSON), if any. It is
 	// kept, masked, in attempt records; passwords never leave core unmasked.
 	Form url.Values
+
+	// Set by a Login's reading of the body: guarded says the request went
+	// through it, credErr why its username is not certain (ErrUnreadable).
+	guarded bool
+	credErr error
 }
 
 // header returns the first value of the header name, which must be in

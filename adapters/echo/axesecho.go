@@ -98,15 +98,16 @@ func serve(e *core.Engine, outcome func(int) core.Result, c echo.Context, next e
 	r := c.Request()
 	ctx := r.Context()
 	// Unless something before the handler needs the username, a refused
-	// request's body is never read.
-	l, deferred := e.BeginHTTP(ctx, r)
-	if resp := l.Refusal(); resp != nil {
+	// request's body is never read; the handler reads what the guard read.
+	l := e.BeginHTTP(ctx, r)
+	resp := l.Refusal()
+	if resp == nil {
+		resp = l.PrepareHTTP(r)
+	}
+	if resp != nil {
 		err := write(c, resp)
 		l.End(ctx)
 		return err
-	}
-	if deferred {
-		l.SetCredentials(l.HTTPCredentials(r))
 	}
 	c.Set(loginKey, l)
 	res := c.Response()
@@ -157,19 +158,38 @@ func FormInvalid(e *core.Engine, failure echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// ReportFailure reports wrong credentials and returns the new decision. The
-// username is the one axes read from the body; username names it when the
-// body gave none (a JSON key or form field axes does not know). Under
-// Middleware or Dispatch a failure that locks the client gets the lockout
-// response in place of the handler's; without them the handler decides
-// from the returned decision.
+// Credentials returns the username and the password that axes read from
+// the request's body (the form's or the JSON body's fields named by the
+// username and password settings): a handler that checks credentials
+// itself verifies these, so that the username it verifies is the one
+// counted.
+func Credentials(e *core.Engine, c echo.Context) (username, password string) {
+	return login(e, c).Credentials()
+}
+
+// Check is called by a handler that verifies credentials itself, before it
+// verifies username's password: when username is not the one axes read, its
+// lock is checked and the attempt counted for it. When the decision is
+// refused the handler must not verify the password; under Middleware or
+// Dispatch the lockout response replaces the handler's.
+func Check(e *core.Engine, c echo.Context, username string) core.Decision {
+	return login(e, c).Check(c.Request().Context(), username)
+}
+
+// ReportFailure reports wrong credentials for username ("": the one read
+// from the body) and returns the new decision. Under Middleware or Dispatch
+// a failure that locks the client gets the lockout response in place of the
+// handler's; without them the handler decides from the returned decision.
 func ReportFailure(e *core.Engine, c echo.Context, username string) core.Decision {
 	return login(e, c).Fail(c.Request().Context(), username)
 }
 
 // ReportSuccess reports a successful login; username as for ReportFailure.
-func ReportSuccess(e *core.Engine, c echo.Context, username string) {
-	login(e, c).Succeed(c.Request().Context(), username)
+// A success for a locked username is no login: the decision is refused,
+// and under Middleware or Dispatch the lockout response (without the
+// handler's cookies) replaces the handler's.
+func ReportSuccess(e *core.Engine, c echo.Context, username string) core.Decision {
+	return login(e, c).Succeed(c.Request().Context(), username)
 }
 
 // ReportLogout reports that username logged out.

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -70,10 +71,11 @@ func serve(e *core.Engine, outcome func(int) core.Result, c *fiber.Ctx, next fun
 	l := e.NewLogin()
 	fill(e, l.Request, c)
 	// Unless something before the handler needs the username, a refused
-	// request's body is never parsed.
+	// request's body is never read; it is never inflated before the
+	// decision.
 	deferred := l.DeferCredentials(ctx, view{c})
 	if !deferred {
-		l.Request.Username, l.Request.Form = e.ParseCredentials(c.Get(fiber.HeaderContentType), c.Body())
+		readBody(e, l, c)
 	}
 	l.Begin(ctx)
 	if resp := l.Refusal(); resp != nil {
@@ -82,7 +84,8 @@ func serve(e *core.Engine, outcome func(int) core.Result, c *fiber.Ctx, next fun
 		return err
 	}
 	if deferred {
-		l.SetCredentials(e.ParseCredentials(c.Get(fiber.HeaderContentType), c.Body()))
+		readBody(e, l, c)
+		l.SetCredentials(l.Request.Username, l.Request.Form)
 	}
 	c.Locals(loginKey{}, l)
 	if err := next(); err != nil {
@@ -112,13 +115,48 @@ func write(c *fiber.Ctx, r *core.Response) error {
 	return nil
 }
 
+// readBody reads the credentials from the raw body (c.Body() would inflate
+// a compressed one) and puts a form's fields where c.FormValue and
+// c.BodyParser read them, so that the handler reads what the guard read;
+// the query's username and password fields are removed: the query string
+// is never a credential. A multipart body that fasthttp reads another way
+// than the guard is not read with certainty.
+func readBody(e *core.Engine, l *core.Login, c *fiber.Ctx) {
+	req := c.Request()
+	cfg := e.Config()
+	q := req.URI().QueryArgs()
+	q.Del(cfg.UsernameFormField)
+	q.Del(cfg.PasswordFormField)
+	form := l.ReadBytes(c.Get(fiber.HeaderContentType), c.Get(fiber.HeaderContentEncoding), req.Body())
+	if form == nil {
+		return
+	}
+	args := req.PostArgs()
+	args.Reset()
+	for k, vs := range form {
+		for _, v := range vs {
+			args.Add(k, v)
+		}
+	}
+	if req.IsBodyStream() || !bytesHasPrefixFold(req.Header.ContentType(), "multipart/") {
+		return
+	}
+	if mf, err := req.MultipartForm(); err != nil || !slices.Equal(mf.Value[cfg.UsernameFormField], form[cfg.UsernameFormField]) {
+		l.Distrust("fiber reads the multipart body otherwise")
+	}
+}
+
+func bytesHasPrefixFold(b []byte, prefix string) bool {
+	return len(b) >= len(prefix) && strings.EqualFold(string(b[:len(prefix)]), prefix)
+}
+
 // request copies core's facts out of fiber's buffers: the socket peer
 // (never c.IP(), core resolves forwarded headers), every header, and the
-// username from the body.
-func request(e *core.Engine, c *fiber.Ctx) *core.Request {
-	r := facts(c)
-	r.Username, r.Form = e.ParseCredentials(r.Header.Get("Content-Type"), c.Body())
-	return r
+// credentials from the body.
+func request(e *core.Engine, c *fiber.Ctx) *core.Login {
+	l := &core.Login{Engine: e, Request: facts(c)}
+	readBody(e, l, c)
+	return l
 }
 
 // facts is request without the username and fields.
@@ -182,7 +220,7 @@ func login(e *core.Engine, c *fiber.Ctx) *core.Login {
 	if l, ok := c.Locals(loginKey{}).(*core.Login); ok && l.Engine == e {
 		return l
 	}
-	return &core.Login{Engine: e, Request: request(e, c)}
+	return request(e, c)
 }
 
 // FormInvalid wraps the failure path of a login form (django-axes'
@@ -199,19 +237,38 @@ func FormInvalid(e *core.Engine, failure fiber.Handler) fiber.Handler {
 	}
 }
 
-// ReportFailure reports wrong credentials and returns the new decision. The
-// username is the one axes read from the body; username names it when the
-// body gave none (a JSON key or form field axes does not know). Under
-// Middleware or Dispatch a failure that locks the client gets the lockout
-// response in place of the handler's; without them the handler decides
-// from the returned decision.
+// Credentials returns the username and the password that axes read from
+// the request's body (the form's or the JSON body's fields named by the
+// username and password settings): a handler that checks credentials
+// itself verifies these, so that the username it verifies is the one
+// counted.
+func Credentials(e *core.Engine, c *fiber.Ctx) (username, password string) {
+	return login(e, c).Credentials()
+}
+
+// Check is called by a handler that verifies credentials itself, before it
+// verifies username's password: when username is not the one axes read, its
+// lock is checked and the attempt counted for it. When the decision is
+// refused the handler must not verify the password; under Middleware or
+// Dispatch the lockout response replaces the handler's.
+func Check(e *core.Engine, c *fiber.Ctx, username string) core.Decision {
+	return login(e, c).Check(c.UserContext(), strings.Clone(username))
+}
+
+// ReportFailure reports wrong credentials for username ("": the one read
+// from the body) and returns the new decision. Under Middleware or Dispatch
+// a failure that locks the client gets the lockout response in place of the
+// handler's; without them the handler decides from the returned decision.
 func ReportFailure(e *core.Engine, c *fiber.Ctx, username string) core.Decision {
 	return login(e, c).Fail(c.UserContext(), strings.Clone(username))
 }
 
 // ReportSuccess reports a successful login; username as for ReportFailure.
-func ReportSuccess(e *core.Engine, c *fiber.Ctx, username string) {
-	login(e, c).Succeed(c.UserContext(), strings.Clone(username))
+// A success for a locked username is no login: the decision is refused,
+// and under Middleware or Dispatch the lockout response (without the
+// handler's cookies) replaces the handler's.
+func ReportSuccess(e *core.Engine, c *fiber.Ctx, username string) core.Decision {
+	return login(e, c).Succeed(c.UserContext(), strings.Clone(username))
 }
 
 // ReportLogout reports that username logged out.

@@ -51,15 +51,16 @@ func Dispatch(e *core.Engine, h http.Handler) http.Handler {
 func serve(e *core.Engine, outcome func(int) core.Result, next http.Handler, w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	// Unless something before the handler needs the username, a refused
-	// request's body is never read.
-	l, deferred := e.BeginHTTP(ctx, r)
-	if resp := l.Refusal(); resp != nil {
+	// request's body is never read; the handler reads what the guard read.
+	l := e.BeginHTTP(ctx, r)
+	resp := l.Refusal()
+	if resp == nil {
+		resp = l.PrepareHTTP(r)
+	}
+	if resp != nil {
 		core.WriteResponse(w, resp)
 		l.End(ctx)
 		return
-	}
-	if deferred {
-		l.SetCredentials(l.HTTPCredentials(r))
 	}
 	buf := core.NewResponseBuffer(w)
 	next.ServeHTTP(buf, r.WithContext(l.Context(ctx)))
@@ -96,7 +97,24 @@ func FormInvalid(e *core.Engine, failure http.Handler) http.Handler {
 	})
 }
 
-// ReportFailure reports wrong credentials for username ("" : the one read
+// Credentials returns the username and the password that axes read from
+// r's body (the form's or the JSON body's fields named by the username and
+// password settings): a handler that checks credentials itself verifies
+// these, so that the username it verifies is the one counted.
+func Credentials(e *core.Engine, r *http.Request) (username, password string) {
+	return login(e, r).Credentials()
+}
+
+// Check is called by a handler that verifies credentials itself, before it
+// verifies username's password: when username is not the one axes read, its
+// lock is checked and the attempt counted for it. When the decision is
+// refused the handler must not verify the password; under Middleware or
+// Dispatch the lockout response replaces the handler's.
+func Check(e *core.Engine, r *http.Request, username string) core.Decision {
+	return login(e, r).Check(r.Context(), username)
+}
+
+// ReportFailure reports wrong credentials for username ("": the one read
 // from the body) and returns the new decision. Under Middleware or Dispatch
 // a failure that locks the client gets the lockout response in place of the
 // handler's; without them the handler decides from the returned decision.
@@ -105,8 +123,11 @@ func ReportFailure(e *core.Engine, r *http.Request, username string) core.Decisi
 }
 
 // ReportSuccess reports a successful login; username as for ReportFailure.
-func ReportSuccess(e *core.Engine, r *http.Request, username string) {
-	login(e, r).Succeed(r.Context(), username)
+// A success for a locked username is no login: the decision is refused,
+// and under Middleware or Dispatch the lockout response (without the
+// handler's cookies) replaces the handler's.
+func ReportSuccess(e *core.Engine, r *http.Request, username string) core.Decision {
+	return login(e, r).Succeed(r.Context(), username)
 }
 
 // ReportLogout reports that username logged out.

@@ -9,7 +9,6 @@
 package main
 
 import (
-	"io"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -55,17 +54,22 @@ func routes(d *demo.Demo) http.Handler {
 
 	// The JSON login of django-axes' docs, reporting for itself.
 	r.POST("/api/login", func(c echo.Context) error {
-		body, _ := io.ReadAll(io.LimitReader(c.Request().Body, 1<<20))
-		user, pass, err := d.ReadJSONLogin(body)
-		switch {
-		case err != nil:
+		// The credentials axes read: the username verified is the one counted.
+		user, pass := axesecho.Credentials(e, c)
+		if err := d.Required(user, pass); err != nil {
 			axesecho.ReportFailure(e, c, user)
 			return c.JSON(http.StatusBadRequest, echo.Map{"error": err.Error()})
-		case !d.Check(user, pass):
+		}
+		if axesecho.Check(e, c, user).Refused() {
+			return nil // the lockout response replaces this handler's
+		}
+		if !d.Check(user, pass) {
 			axesecho.ReportFailure(e, c, user)
 			return c.JSON(http.StatusForbidden, echo.Map{"error": "Invalid username or password."})
 		}
-		axesecho.ReportSuccess(e, c, user)
+		if axesecho.ReportSuccess(e, c, user).Refused() {
+			return nil
+		}
 		c.SetCookie(d.StartSession(user))
 		return c.JSON(http.StatusOK, echo.Map{"message": "success!"})
 	})

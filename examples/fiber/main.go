@@ -68,16 +68,22 @@ func routes(d *demo.Demo) *fiber.App {
 	// successes itself; Dispatch refuses locked clients and answers the
 	// failure that locks with the lockout response.
 	app.Post("/api/login", axesfiber.Dispatch(e, func(c *fiber.Ctx) error {
-		user, pass, err := d.ReadJSONLogin(c.Body())
-		switch {
-		case err != nil:
+		// The credentials axes read: the username verified is the one counted.
+		user, pass := axesfiber.Credentials(e, c)
+		if err := d.Required(user, pass); err != nil {
 			axesfiber.ReportFailure(e, c, user)
 			return c.Status(http.StatusBadRequest).JSON(fiber.Map{"error": err.Error()})
-		case !d.Check(user, pass):
+		}
+		if axesfiber.Check(e, c, user).Refused() {
+			return nil // the lockout response replaces this handler's
+		}
+		if !d.Check(user, pass) {
 			axesfiber.ReportFailure(e, c, user)
 			return c.Status(http.StatusForbidden).JSON(fiber.Map{"error": "Invalid username or password."})
 		}
-		axesfiber.ReportSuccess(e, c, user)
+		if axesfiber.ReportSuccess(e, c, user).Refused() {
+			return nil
+		}
 		c.Cookie(cookie(d.StartSession(user)))
 		return c.JSON(fiber.Map{"message": "success!"})
 	}))

@@ -9,7 +9,6 @@
 package main
 
 import (
-	"io"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -58,20 +57,26 @@ func routes(d *demo.Demo) http.Handler {
 
 	// The JSON login of django-axes' docs, reporting for itself.
 	r.POST("/api/login", func(c *gin.Context) {
-		body, _ := io.ReadAll(io.LimitReader(c.Request.Body, 1<<20))
-		user, pass, err := d.ReadJSONLogin(body)
-		switch {
-		case err != nil:
+		// The credentials axes read: the username verified is the one counted.
+		user, pass := axesgin.Credentials(e, c)
+		if err := d.Required(user, pass); err != nil {
 			axesgin.ReportFailure(e, c, user)
 			c.JSON(http.StatusBadRequest, gin.H{"error": err.Error()})
-		case !d.Check(user, pass):
+			return
+		}
+		if axesgin.Check(e, c, user).Refused() {
+			return // the lockout response replaces this handler's
+		}
+		if !d.Check(user, pass) {
 			axesgin.ReportFailure(e, c, user)
 			c.JSON(http.StatusForbidden, gin.H{"error": "Invalid username or password."})
-		default:
-			axesgin.ReportSuccess(e, c, user)
-			http.SetCookie(c.Writer, d.StartSession(user))
-			c.JSON(http.StatusOK, gin.H{"message": "success!"})
+			return
 		}
+		if axesgin.ReportSuccess(e, c, user).Refused() {
+			return
+		}
+		http.SetCookie(c.Writer, d.StartSession(user))
+		c.JSON(http.StatusOK, gin.H{"message": "success!"})
 	})
 
 	r.POST("/logout", func(c *gin.Context) {

@@ -11,7 +11,6 @@ package main
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 
 	axeshttp "github.com/goaxes/axes/adapters/nethttp"
@@ -61,22 +60,30 @@ func routes(d *demo.Demo) http.Handler {
 
 	// The JSON login of django-axes' docs: the handler reports failures and
 	// successes itself; Dispatch refuses locked clients and answers the
-	// failure that locks with the lockout response.
+	// failure that locks with the lockout response. The handler verifies the
+	// credentials axes read from the body (never a reading of its own, so
+	// the username it verifies is the one counted), and Check would count
+	// and check another username before its password is verified.
 	mux.Handle("POST /api/login", axeshttp.Dispatch(e, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-		user, pass, err := d.ReadJSONLogin(body)
-		switch {
-		case err != nil:
+		user, pass := axeshttp.Credentials(e, r)
+		if err := d.Required(user, pass); err != nil {
 			axeshttp.ReportFailure(e, r, user)
 			jsonReply(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
-		case !d.Check(user, pass):
+			return
+		}
+		if axeshttp.Check(e, r, user).Refused() {
+			return // the lockout response replaces this handler's
+		}
+		if !d.Check(user, pass) {
 			axeshttp.ReportFailure(e, r, user)
 			jsonReply(w, http.StatusForbidden, map[string]string{"error": "Invalid username or password."})
-		default:
-			axeshttp.ReportSuccess(e, r, user)
-			http.SetCookie(w, d.StartSession(user))
-			jsonReply(w, http.StatusOK, map[string]string{"message": "success!"})
+			return
 		}
+		if axeshttp.ReportSuccess(e, r, user).Refused() {
+			return
+		}
+		http.SetCookie(w, d.StartSession(user))
+		jsonReply(w, http.StatusOK, map[string]string{"message": "success!"})
 	})))
 
 	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {

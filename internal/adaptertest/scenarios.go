@@ -273,17 +273,18 @@ func Scenarios() []Scenario {
 				{Body: "username=alice&pad=" + strings.Repeat("x", 200) + "&password=secret",
 					ContentType: "application/x-www-form-urlencoded", Status: http.StatusOK, Ran: true},
 			}},
-		{Name: "oversized JSON body: the handler names the username", Styles: []Style{Report},
+		{Name: "oversized JSON body under username parameters: refused before the handler, counted by IP", Styles: []Style{Report},
 			Config: func(c *core.Config) {
 				c.MaxBodyBytes = 64
 				c.LockoutParameters = []core.Combination{core.ParamUsername}
 			}, Steps: []Step{
 				{Body: `{"username":"alice","pad":"` + strings.Repeat("x", 200) + `","password":"wrong"}`,
-					ContentType: "application/json", Status: http.StatusForbidden, Ran: true},
-				bad(),
+					ContentType: "application/json", Status: http.StatusBadRequest, WantBody: "longer than the read cap"},
+				{Body: `{"username":"alice","pad":"` + strings.Repeat("x", 200) + `","password":"secret"}`,
+					ContentType: "application/json", Status: http.StatusBadRequest},
 				{Body: `{"username":"alice","pad":"` + strings.Repeat("x", 200) + `","password":"wrong"}`,
-					ContentType: "application/json", Status: http.StatusTooManyRequests, Ran: true},
-				from(refused(), peer2),
+					ContentType: "application/json", Status: http.StatusTooManyRequests},
+				from(good(), peer2), // alice's own count never moved
 			}},
 		{Name: "store outage fails closed with 503", Config: func(c *core.Config) { c.Store = downStore{} }, Steps: []Step{
 			{User: "alice", Pass: "secret", Status: http.StatusServiceUnavailable, WantHeader: map[string]string{"Retry-After": "2"}},
