@@ -41,7 +41,7 @@ func TestBeginHTTPOneReading(t *testing.T) {
 		i := 0
 		for _, tc := range []struct {
 			name, contentType, query, body string
-			user, pass, next           string // what the handler's form accessors read
+			user, pass, next               string // what the handler's form accessors read
 		}{
 			{"form", "application/x-www-form-urlencoded", "", body, "alice", "secret", "/"},
 			{"form, longer than the inline room", "application/x-www-form-urlencoded", "", body + "&pad=" + strings.Repeat("p", 260-len(body)), "alice", "secret", "/"},
