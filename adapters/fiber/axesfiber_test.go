@@ -15,7 +15,7 @@ import (
 	"github.com/goaxes/axes/internal/adaptertest"
 )
 
-func TestScenarios(t *testing.T) { adaptertest.Run(t, harness) }
+func TestScenarios(t *testing.T) { adaptertest.Run(t, harness, adaptertest.WholeBody) }
 
 // peerHeader carries the scenario's client address across app.Test, whose
 // connection always reports 0.0.0.0: the harness's first handler sets it

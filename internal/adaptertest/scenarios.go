@@ -28,11 +28,19 @@ func with(s Step, f func(*Step)) Step {
 	return s
 }
 
+// jsonStep posts a JSON body.
+func jsonStep(body string, status int, ran bool) Step {
+	return Step{Body: body, ContentType: "application/json", Status: status, Ran: ran}
+}
+
 // lockedOut: the limit-th failure is answered with the lockout.
 func lockedOut() Step { s := bad(); s.Status = http.StatusTooManyRequests; return s }
 
-// Scenarios is the table every adapter runs.
-func Scenarios() []Scenario {
+// Scenarios is the table every adapter runs: the scenarios below, then
+// the credential-shape table (shapes.go).
+func Scenarios() []Scenario { return append(scenarios(), shapeScenarios()...) }
+
+func scenarios() []Scenario {
 	return []Scenario{
 		{Name: "limit reached on the limit-th failure; right password refused while locked", Steps: []Step{
 			bad(), bad(),
@@ -286,6 +294,41 @@ func Scenarios() []Scenario {
 					ContentType: "application/json", Status: http.StatusTooManyRequests},
 				from(good(), peer2), // alice's own count never moved
 			}},
+		{Name: "reports for a username the guard did not read are checked and counted", Styles: []Style{Report},
+			Config:       func(c *core.Config) { c.LockoutParameters = []core.Combination{core.ParamUsername} },
+			AppUserField: "email", // the guard reads "username", the app "email"
+			Steps: []Step{
+				jsonStep(`{"username":"alice","email":"alice","password":"wrong"}`, Failed, true),
+				jsonStep(`{"username":"alice","email":"alice","password":"wrong"}`, Failed, true),
+				jsonStep(`{"username":"alice","email":"alice","password":"wrong"}`, http.StatusTooManyRequests, true),
+				// The guard counts bob; the app checks alice's right password
+				// and reports her success: she is locked, so no login.
+				jsonStep(`{"username":"bob","email":"alice","password":"secret"}`, http.StatusTooManyRequests, true),
+				// The app reports carol's failures: they count for carol.
+				jsonStep(`{"username":"bob","email":"carol","password":"wrong"}`, Failed, true),
+				jsonStep(`{"username":"bob","email":"carol","password":"wrong"}`, Failed, true),
+				jsonStep(`{"username":"bob","email":"carol","password":"wrong"}`, http.StatusTooManyRequests, true),
+				jsonStep(`{"username":"carol","email":"carol","password":"wrong"}`, http.StatusTooManyRequests, false),
+				// bob's own count never moved.
+				jsonStep(`{"username":"bob","email":"bob","password":"wrong"}`, Failed, true),
+			}},
+		{Name: "a client that goes away is no store fault", Config: func(c *core.Config) {
+			c.LockoutParameters = []core.Combination{core.ParamUsername}
+			c.FailOpen = true
+		}, Steps: []Step{
+			bad(), bad(), lockedOut(),
+			{User: "alice", Pass: "secret", BodyFault: true, Status: http.StatusBadRequest},
+			{User: "alice", Pass: "secret", BodyFault: true, Status: http.StatusBadRequest, From: peer2},
+			refused(),
+		}},
+		{Name: "a client that goes away under ip_address: 400, nothing counted", Config: func(c *core.Config) {
+			c.FailOpen = true
+		}, Steps: []Step{
+			{User: "alice", Pass: "wrong", BodyFault: true, Status: http.StatusBadRequest},
+			{User: "alice", Pass: "wrong", BodyFault: true, Status: http.StatusBadRequest},
+			{User: "alice", Pass: "wrong", BodyFault: true, Status: http.StatusBadRequest},
+			bad(), bad(), lockedOut(),
+		}},
 		{Name: "store outage fails closed with 503", Config: func(c *core.Config) { c.Store = downStore{} }, Steps: []Step{
 			{User: "alice", Pass: "secret", Status: http.StatusServiceUnavailable, WantHeader: map[string]string{"Retry-After": "2"}},
 		}},
