@@ -347,7 +347,21 @@ func (l *Login) refuse(d Decision) Decision {
 // is checked and the attempt counted for it in one store step. When the
 // returned decision is refused, the handler must not verify; Lockout
 // returns the response that replaces the handler's.
+//
+// Without an attempt begun before the handler (no Middleware or Dispatch),
+// Check only looks: the failure or success the handler reports next counts.
 func (l *Login) Check(ctx context.Context, username string) Decision {
+	if l.Attempt == nil {
+		r := *l.Request
+		if username != "" {
+			r.Username = username
+		}
+		d := l.Engine.Status(ctx, &r)
+		if d.Refused() {
+			l.lockout = l.Engine.Response(Facts{IP: d.IP, Username: d.Username, Method: r.Method, Path: r.Path, Request: &r}, d)
+		}
+		return d
+	}
 	return l.refuse(l.attempt(ctx, username).Decision())
 }
 

@@ -127,3 +127,39 @@ func TestUnreadableUsernameCountedByIP(t *testing.T) {
 	}
 	assert.Equal(t, []int{400, 400, 429, 429}, statuses)
 }
+
+// Without Middleware or Dispatch, Check looks without counting; with an
+// attempt begun for another username, it checks and counts the username
+// the handler is about to verify.
+func TestLoginCheck(t *testing.T) {
+	cfg := core.DefaultConfig()
+	cfg.LockoutParameters, _ = core.ParseLockoutParameters("username")
+	e, err := core.New(cfg)
+	require.NoError(t, err)
+	ctx := context.Background()
+	for range 3 {
+		e.ReportFailure(ctx, &core.Request{RemoteAddr: "192.0.2.1:1", Username: "alice"})
+	}
+	post := func(body string) *http.Request {
+		r := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return r
+	}
+	bare := e.HTTPLogin(post("username=bob&password=x"))
+	assert.True(t, bare.Check(ctx, "alice").Refused())
+	assert.NotNil(t, bare.Lockout())
+	assert.False(t, bare.Check(ctx, "carol").Refused())
+	assert.Zero(t, e.Status(ctx, &core.Request{RemoteAddr: "192.0.2.1:1", Username: "carol"}).Failures, "a bare Check counts nothing")
+
+	r := post("username=bob&password=x")
+	l := e.BeginHTTP(ctx, r)
+	require.Nil(t, l.Refusal())
+	require.Nil(t, l.PrepareHTTP(r))
+	user, pass := l.Credentials()
+	assert.Equal(t, "bob", user)
+	assert.Equal(t, "x", pass)
+	assert.True(t, l.Check(ctx, "ALICE").Refused(), "alice is locked, however spelt")
+	assert.True(t, l.Succeed(ctx, "alice").Refused(), "a success for a locked username is no login")
+	l.End(ctx)
+	assert.Zero(t, e.Status(ctx, &core.Request{RemoteAddr: "192.0.2.1:1", Username: "bob"}).Failures, "bob's attempt was taken back")
+}
