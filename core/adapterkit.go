@@ -183,7 +183,7 @@ func (l *Login) Begin(ctx context.Context) {
 // a new attempt. A Login that was refused before its handler ran, whose
 // body was not read and whose request no function or EventHandler of the
 // configuration saw, is reused. A Login whose handler panicked is simply
-// not ended (its attempt stays counted, as it did before End existed).
+// ended by Panicked instead.
 func (l *Login) End(ctx context.Context) {
 	if l.ended {
 		return
@@ -198,6 +198,17 @@ func (l *Login) End(ctx context.Context) {
 	}
 	*l = Login{}
 	logins.Put(l)
+}
+
+// Panicked ends a Login whose handler panicked (adapters call it from a
+// deferred function, and the panic goes on to the framework's recovery):
+// unless the handler reported an outcome, the attempt counts as a failure,
+// as a guess that crashed the handler is still a guess; then End.
+func (l *Login) Panicked(ctx context.Context) {
+	if !l.Reported && l.Attempt != nil {
+		l.Fail(ctx, "")
+	}
+	l.End(ctx)
 }
 
 // RequestStaysInCore reports whether no code outside core (no function of

@@ -114,8 +114,15 @@ func serve(e *core.Engine, outcome func(int) core.Result, c echo.Context, next e
 	orig := res.Writer
 	buf := core.NewResponseBuffer(orig)
 	res.Writer = buf
-	defer func() { res.Writer = orig }()
+	finished := false
+	defer func() {
+		res.Writer = orig // echo's recovery writes its 500 to the real writer
+		if !finished {    // the handler panicked: the panic goes on
+			l.Panicked(ctx)
+		}
+	}()
 	err := next(c)
+	finished = true
 	if err != nil {
 		c.Error(err) // the error handler decides the status, as echo's RequestLogger does
 	}

@@ -88,9 +88,17 @@ func serve(e *core.Engine, outcome func(int) core.Result, c *fiber.Ctx, next fun
 		l.SetCredentials(l.Request.Username, l.Request.Form)
 	}
 	c.Locals(loginKey{}, l)
-	if err := next(); err != nil {
+	finished := false
+	defer func() {
+		if !finished { // the handler panicked: the panic goes on
+			l.Panicked(ctx)
+		}
+	}()
+	herr := next()
+	finished = true
+	if herr != nil {
 		// The error handler decides the status, as fiber's logger does.
-		if err := c.App().ErrorHandler(c, err); err != nil {
+		if err := c.App().ErrorHandler(c, herr); err != nil {
 			_ = c.SendStatus(fiber.StatusInternalServerError)
 		}
 	}

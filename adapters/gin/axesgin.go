@@ -77,8 +77,15 @@ func serve(e *core.Engine, outcome func(int) core.Result, c *gin.Context, next f
 	w := writers.Get().(*bufferedWriter)
 	*w = bufferedWriter{ResponseWriter: orig, buf: core.NewResponseBuffer(orig)}
 	c.Writer = w
-	defer func() { c.Writer = orig }()
+	finished := false
+	defer func() {
+		c.Writer = orig // gin's recovery writes its 500 to the real writer
+		if !finished {  // the handler panicked: the panic goes on
+			l.Panicked(ctx)
+		}
+	}()
 	next()
+	finished = true
 	w.WriteHeaderNow()
 	c.Writer = orig
 	if resp := l.Finish(ctx, w.buf.Status(), outcome); resp != nil {

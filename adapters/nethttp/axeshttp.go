@@ -63,7 +63,14 @@ func serve(e *core.Engine, outcome func(int) core.Result, next http.Handler, w h
 		return
 	}
 	buf := core.NewResponseBuffer(w)
+	finished := false
+	defer func() {
+		if !finished { // the handler panicked: the panic goes on
+			l.Panicked(ctx)
+		}
+	}()
 	next.ServeHTTP(buf, r.WithContext(l.Context(ctx)))
+	finished = true
 	if resp := l.Finish(ctx, buf.Status(), outcome); resp != nil {
 		core.WriteResponse(w, resp)
 	} else {
