@@ -3,6 +3,7 @@ package core
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -125,14 +126,19 @@ func (e *Engine) BeginHTTP(ctx context.Context, r *http.Request) *Login {
 // PrepareHTTP makes r ready for the login handler of an allowed Login: the
 // body is read if BeginHTTP deferred it, and the guard's reading is put
 // where net/http's form accessors look (fillHTTP). It returns the response
-// that replaces the handler when the body could not be read (the client's
-// fault, answered 400), or nil.
+// that replaces the handler when the body could not be read or the
+// request's context ended (the client's fault, answered 400), or nil.
 func (l *Login) PrepareHTTP(r *http.Request) *Response {
 	if !l.Request.guarded {
 		l.readHTTP(r)
 		if l.Attempt != nil {
 			l.SetCredentials(l.Request.Username, l.Request.Form)
 		}
+	}
+	if l.fault == nil && r.Context().Err() != nil {
+		// The client went away, or the request's deadline passed, before
+		// the handler: no password is checked for nobody.
+		l.fault = fmt.Errorf("%w: %w", ErrBadBody, context.Cause(r.Context()))
 	}
 	if l.fault != nil {
 		if l.Attempt != nil {

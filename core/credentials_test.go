@@ -163,3 +163,23 @@ func TestLoginCheck(t *testing.T) {
 	l.End(ctx)
 	assert.Zero(t, e.Status(ctx, &core.Request{RemoteAddr: "192.0.2.1:1", Username: "bob"}).Failures, "bob's attempt was taken back")
 }
+
+// A request whose context ended before its handler (the client went away,
+// its deadline passed) is answered 400 and counts nothing.
+func TestPrepareHTTPContextEnded(t *testing.T) {
+	e, err := core.New(core.DefaultConfig())
+	require.NoError(t, err)
+	for range 4 {
+		ctx, cancel := context.WithCancel(context.Background())
+		r := httptest.NewRequestWithContext(ctx, http.MethodPost, "/login", strings.NewReader("username=alice&password=x"))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		l := e.BeginHTTP(r.Context(), r)
+		require.Nil(t, l.Refusal(), "the store is no part of the client's going away")
+		cancel()
+		resp := l.PrepareHTTP(r)
+		require.NotNil(t, resp)
+		assert.Equal(t, http.StatusBadRequest, resp.Status)
+		l.End(context.Background())
+	}
+	assert.Zero(t, e.Status(context.Background(), &core.Request{RemoteAddr: "192.0.2.1:1234"}).Failures)
+}
