@@ -60,6 +60,7 @@ func Run(t *testing.T, newStore func(t *testing.T) core.Store) {
 		{"CancelledContext", testCancelledContext},
 		{"Records", testRecords},
 		{"LoginStore", testLoginStore},
+		{"HostileBytes", testHostileBytes},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore) })
