@@ -34,7 +34,7 @@ type Engine struct {
 	resolver  *IPResolver
 	whitelist []netip.Prefix
 	blacklist []netip.Prefix
-	sensitive map[string]bool
+	sensitive map[string]bool // by foldName
 	clock     func() time.Time
 	log       *slog.Logger
 
@@ -127,9 +127,9 @@ func New(cfg Config) (*Engine, error) {
 	if e.blacklist, err = ParseIPList(cfg.IPBlacklist); err != nil {
 		return nil, fmt.Errorf("%w: IPBlacklist: %v", ErrBadSetting, err)
 	}
-	e.sensitive = map[string]bool{strings.ToLower(cfg.PasswordFormField): true, "password": true}
+	e.sensitive = map[string]bool{foldName(cfg.PasswordFormField): true, "password": true}
 	for _, p := range cfg.SensitiveParameters {
-		e.sensitive[strings.ToLower(strings.TrimSpace(p))] = true
+		e.sensitive[foldName(strings.TrimSpace(p))] = true
 	}
 	if e.store == nil {
 		e.store = NewMemoryStore(MemoryOptions{})
