@@ -126,7 +126,7 @@ func (rq *request) overview() {
 			}
 		}
 		body.TopIPs = topOf(byIP, func(k string) string { return "attempts?ip=" + url.QueryEscape(k) })
-		body.TopUsernames = topOf(byUser, func(k string) string { return "attempts?username=" + url.QueryEscape(k) })
+		body.TopUsernames = topOf(byUser, func(k string) string { return "attempts?username=" + url.QueryEscape(core.StoreUnescape(k)) })
 
 		// The chart: every failure from the failure log, else each record's
 		// last failure.

@@ -222,18 +222,8 @@ type status struct {
 	Class        string     `json:"-"`
 }
 
-// requestFor is the request whose status a record shows: a login POST from
-// the record's IP, username and user agent.
-func requestFor(ip, username, userAgent, path string) *core.Request {
-	h := http.Header{}
-	if userAgent != "" {
-		h.Set("User-Agent", userAgent)
-	}
-	return &core.Request{RemoteAddr: ip, Header: h, Method: http.MethodPost, Path: path, Username: username}
-}
-
 func statusOf(ctx context.Context, e *core.Engine, rec core.AttemptRecord) (status, error) {
-	d := e.Status(ctx, requestFor(rec.IP, rec.Username, rec.UserAgent, rec.Path))
+	d := e.Status(ctx, rec.StatusRequest())
 	if d.Err != nil {
 		return status{Text: "unknown", Class: "muted"}, d.Err
 	}
@@ -285,6 +275,9 @@ type attemptRow struct {
 	status
 	// Select is the checkbox value that names the row for a reset.
 	Select string `json:"-"`
+	// UsernameFilter is the username as the client sent it
+	// (core.StoreUnescape): the value of a filter link.
+	UsernameFilter string `json:"-"`
 }
 
 type attemptsBody struct {
@@ -322,7 +315,8 @@ func (rq *request) attempts() {
 			IP: rec.IP, Username: rec.Username, UserAgent: rec.UserAgent, Path: rec.Path, Accept: rec.Accept,
 			GetData: rec.GetData, PostData: rec.PostData, Failures: rec.Failures,
 			FirstAttempt: rec.FirstAttempt.UTC(), LastAttempt: rec.LastAttempt.UTC(), status: st,
-			Select: url.Values{"ip": {rec.IP}, "username": {rec.Username}}.Encode(),
+			Select:         url.Values{"ip": {rec.IP}, "username": {core.StoreUnescape(rec.Username)}}.Encode(),
+			UsernameFilter: core.StoreUnescape(rec.Username),
 		}, err
 	}
 	if p.Status == "" {

@@ -102,7 +102,10 @@ type Config struct {
 	IPv6Prefix int
 	// SensitiveParameters are masked in records, logs and events besides the
 	// password field (AXES_SENSITIVE_PARAMETERS). Default: password-like
-	// names (DefaultSensitiveParameters).
+	// names (DefaultSensitiveParameters). A field matches a name as
+	// encoding/json matches a key to a struct field: under Unicode simple
+	// case folding (strings.EqualFold), so "PASSWORD" and "Paſſword"
+	// (long s) are "password".
 	SensitiveParameters []string
 	// MaxBodyBytes caps the body read to find the username
 	// (AXES_MAX_BODY_BYTES). Default: 64 KiB.

@@ -34,7 +34,7 @@ type Engine struct {
 	resolver  *IPResolver
 	whitelist []netip.Prefix
 	blacklist []netip.Prefix
-	sensitive map[string]bool
+	sensitive map[string]bool // by foldName
 	clock     func() time.Time
 	log       *slog.Logger
 
@@ -132,16 +132,17 @@ func New(cfg Config) (*Engine, error) {
 	if e.blacklist, err = ParseIPList(cfg.IPBlacklist); err != nil {
 		return nil, fmt.Errorf("%w: IPBlacklist: %v", ErrBadSetting, err)
 	}
-	e.sensitive = map[string]bool{strings.ToLower(cfg.PasswordFormField): true, "password": true}
+	e.sensitive = map[string]bool{foldName(cfg.PasswordFormField): true, "password": true}
 	for _, p := range cfg.SensitiveParameters {
-		e.sensitive[strings.ToLower(strings.TrimSpace(p))] = true
+		e.sensitive[foldName(strings.TrimSpace(p))] = true
 	}
 	if e.store == nil {
 		e.store = NewMemoryStore(MemoryOptions{})
 	}
 	e.mem, _ = e.store.(*MemoryStore)
 	e.isMemory = isMemoryStore(e.store) // an instrumented memory store needs no timeout either
-	e.records, _ = e.store.(RecordStore)
+	rs, _ := e.store.(RecordStore)
+	e.records = guardRecords(rs) // every record value is escaped on its way in
 	if e.clock == nil {
 		e.clock = CoarseNow
 	}
@@ -165,7 +166,9 @@ func (e *Engine) Config() Config { return e.cfg }
 // Store returns the engine's store.
 func (e *Engine) Store() Store { return e.store }
 
-// Records returns the store's records, if it keeps them.
+// Records returns the store's records, if it keeps them. Values passed to
+// them (records, filters, searches) are escaped with StoreEscape before the
+// store sees them; values read from them come escaped (StoreUnescape).
 func (e *Engine) Records() (RecordStore, bool) { return e.records, e.records != nil }
 
 // Now reads the engine's clock.
@@ -334,11 +337,12 @@ func (e *Engine) keysFor(p *prepared, dst []Key, ids []byte) []Key {
 	if p.ip.Is6() {
 		ipKey = e.resolver.KeyForm(p.ip)
 	}
+	ipKey, user, ua := StoreEscape(ipKey), StoreEscape(p.facts.Username), StoreEscape(p.facts.UserAgent)
 	for _, c := range p.params {
 		if c.Has(ParamUsername) && p.facts.Username == "" {
 			continue // as django-axes: no username, no username counter
 		}
-		dst = append(dst, NewKey(c, ipKey, p.facts.Username, p.facts.UserAgent))
+		dst = append(dst, NewKey(c, ipKey, user, ua))
 	}
 	return dst
 }
@@ -420,9 +424,13 @@ func (e *Engine) layoutIDs(p *prepared, ids []byte, l *idLayout) {
 // maxKeyForm is the longest IPv6 key form, "ffff:…:ffff/128".
 const maxKeyForm = len("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128")
 
-// idsFit reports whether p's key IDs fit in n bytes (an upper bound).
+// idsFit reports whether p's key IDs fit in n bytes (an upper bound) and
+// may be written inline: their fields need no StoreEscape.
 func idsFit(p *prepared, n int) bool {
 	if len(p.params) > 3 || len(p.facts.Username) > 1<<20 || len(p.facts.UserAgent) > 1<<20 {
+		return false
+	}
+	if !storeSafe(p.facts.IP) || !storeSafe(p.facts.Username) || !storeSafe(p.facts.UserAgent) {
 		return false
 	}
 	ipLen := len(p.facts.IP)
@@ -850,7 +858,7 @@ func (e *Engine) Status(ctx context.Context, r *Request) (d Decision) {
 	e.prepareFacts(r, &p, e.statusUA)
 	if p.outcome != Allowed || !idsFit(&p, statusIDBytes) {
 		if p.outcome == Allowed {
-			return e.statusStore(ctx, r) // IDs too long for the stack buffer
+			return e.statusStore(ctx, r) // IDs too long for the stack buffer, or escaped
 		}
 		return Decision{Outcome: p.outcome, Now: now, Username: p.facts.Username, IP: p.facts.IP, Limit: p.policy.Limit}
 	}
@@ -944,7 +952,7 @@ func (e *Engine) Reset(ctx context.Context, f Filter) (int, error) {
 		}
 	}
 	sctx, cancel := e.storeCtx(ctx)
-	n, err := e.store.Reset(sctx, f)
+	n, err := e.store.Reset(sctx, f.storeSafe())
 	cancel()
 	if err != nil {
 		return 0, fmt.Errorf("axes: reset: %w", err)
@@ -1000,6 +1008,7 @@ func (e *Engine) clearUsersOtherKeys(ctx context.Context, username string) error
 			ipKey = e.resolver.KeyForm(a)
 		}
 		for _, c := range combos {
+			// r.UserAgent is as stored: escaped already, as keysFor escapes.
 			keys = append(keys, NewKey(c, ipKey, "", r.UserAgent))
 		}
 	}

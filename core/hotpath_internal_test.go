@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"net/netip"
 	"reflect"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // The memory store keeps only key IDs and decodes them for Reset.
@@ -57,8 +59,10 @@ func BenchmarkStatusMemory(b *testing.B) {
 	}
 }
 
-// Keys built inline (memory store) equal those NewKey builds.
+// Keys built inline (memory store) equal those NewKey builds, and are
+// storable whatever the request's bytes.
 func TestKeysInlineEqualNewKey(t *testing.T) {
+	storable := func(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
 	for _, params := range [][]Combination{
 		{ParamIPAddress},
 		{ParamIPAddress, ParamIPAddress | ParamUsername, ParamUsername | ParamUserAgent},
@@ -72,19 +76,25 @@ func TestKeysInlineEqualNewKey(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, addr := range []string{"10.1.2.3:5", "[2001:db8:1:2::7]:80", "[::ffff:10.0.0.1]:1"} {
-			for _, user := range []string{"", "Alice"} {
-				r := &Request{RemoteAddr: addr, Header: http.Header{"User-Agent": {"curl/8"}}, Method: "POST", Username: user}
-				a := e.Begin(context.Background(), r)
-				want := e.keysFor(&a.p, nil, nil)
-				if len(want) != len(a.p.keys) {
-					t.Fatalf("%v %s %q: %d keys, want %d", params, addr, user, len(a.p.keys), len(want))
-				}
-				for i := range want {
-					if a.p.keys[i] != want[i] {
-						t.Errorf("%v %s %q: key %d = %+v, want %+v", params, addr, user, i, a.p.keys[i], want[i])
+			for _, user := range []string{"", "Alice", `B\ob` + "\xff"} {
+				for _, ua := range []string{"curl/8", `curl\8` + "\xff\x00\uFFFD"} {
+					r := &Request{RemoteAddr: addr, Header: http.Header{"User-Agent": {ua}}, Method: "POST", Username: user}
+					a := e.Begin(context.Background(), r)
+					want := e.keysFor(&a.p, nil, nil)
+					if len(want) != len(a.p.keys) {
+						t.Fatalf("%v %s %q %q: %d keys, want %d", params, addr, user, ua, len(a.p.keys), len(want))
 					}
+					for i := range want {
+						if a.p.keys[i] != want[i] {
+							t.Errorf("%v %s %q %q: key %d = %+v, want %+v", params, addr, user, ua, i, a.p.keys[i], want[i])
+						}
+						k := want[i]
+						if !storable(k.ID) || !storable(k.UserAgent) || !storable(k.Username) {
+							t.Errorf("%v %s %q %q: key %d = %+v: not store-safe", params, addr, user, ua, i, k)
+						}
+					}
+					a.Abandon(context.Background())
 				}
-				a.Abandon(context.Background())
 			}
 		}
 	}

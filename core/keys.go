@@ -24,7 +24,9 @@ type Key struct {
 }
 
 // NewKey builds the key of combination c for the given values, taking only
-// the values c names.
+// the values c names. It takes them as they are: the Engine passes them
+// through StoreEscape first, so that every key a store sees is valid UTF-8
+// without NUL; a key built from raw request bytes must be too.
 func NewKey(c Combination, ip, username, userAgent string) Key {
 	k := Key{Params: c}
 	n := 3

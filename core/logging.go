@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // maskValue replaces sensitive values, as django-axes does (20 asterisks).
@@ -63,10 +65,10 @@ func (e *Engine) emit(ctx context.Context, p *prepared, ev Event) {
 		e.log.LogAttrs(ctx, level, msg, attrs...)
 	}
 	if e.cfg.Events != nil {
-		if e.sensitive["username"] {
+		if e.isSensitive("username") {
 			ev.Username = maskValue
 		}
-		if e.sensitive["ip_address"] {
+		if e.isSensitive("ip_address") {
 			ev.IP = maskValue
 		}
 		e.cfg.Events.HandleEvent(ctx, ev)
@@ -111,7 +113,7 @@ func (e *Engine) clientAttrs(p *prepared) []slog.Attr {
 		if !on && !e.cfg.Verbose {
 			return
 		}
-		if e.sensitive[name] && v != "" {
+		if e.isSensitive(name) && v != "" {
 			v = maskValue
 		}
 		attrs = append(attrs, slog.String(name, v))
@@ -121,6 +123,53 @@ func (e *Engine) clientAttrs(p *prepared) []slog.Attr {
 	add("user_agent", params.Has(ParamUserAgent), clip(p.facts.UserAgent, 256))
 	attrs = append(attrs, slog.String("path_info", clip(p.facts.Path, 256)))
 	return attrs
+}
+
+// isSensitive reports whether values of the field name are masked: name
+// is one of the sensitive parameters (or the password field) under
+// foldName, as encoding/json would match it to a struct field of that name.
+func (e *Engine) isSensitive(name string) bool { return e.sensitive[foldName(name)] }
+
+// foldName returns name folded as encoding/json folds the keys it matches
+// to struct fields: two names are equal under strings.EqualFold (Unicode
+// simple case folding) exactly when their foldName are equal. So
+// "Paſſword" (long s), "PASSWORD" and "password" are one name, and so are
+// "to\u212Aen" (Kelvin sign) and "token". Each rune becomes the smallest of
+// its folding orbit, or the lower-case letter when that is an ASCII one;
+// invalid UTF-8 becomes U+FFFD, as EqualFold reads it. Lower-case ASCII is
+// returned as it is, without allocating.
+func foldName(name string) string {
+	i := 0
+	for i < len(name) && name[i] < utf8.RuneSelf && (name[i] < 'A' || name[i] > 'Z') {
+		i++
+	}
+	if i == len(name) {
+		return name
+	}
+	b := make([]byte, i, len(name)+4)
+	copy(b, name[:i])
+	for _, r := range name[i:] {
+		if r >= utf8.RuneSelf {
+			r = foldRune(r)
+		}
+		if 'A' <= r && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+		b = utf8.AppendRune(b, r)
+	}
+	return string(b)
+}
+
+// foldRune returns the smallest rune that r folds to under
+// unicode.SimpleFold, which walks a folding orbit in increasing order.
+func foldRune(r rune) rune {
+	for {
+		next := unicode.SimpleFold(r)
+		if next <= r {
+			return next
+		}
+		r = next
+	}
 }
 
 // Masked returns fields as "name=value" lines, sorted by name, with the
@@ -138,7 +187,7 @@ func (e *Engine) masked(fields url.Values) string {
 	var b strings.Builder
 	for _, k := range names {
 		for _, v := range fields[k] {
-			if e.sensitive[strings.ToLower(k)] {
+			if e.isSensitive(k) {
 				v = maskValue
 			}
 			line := clip(k, 64) + "=" + clip(v, 256) + "\n"

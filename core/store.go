@@ -96,6 +96,10 @@ func (p *Policy) expiredNano(failures int, last, now int64) bool {
 //
 // A missing key is the zero Counter. An expired key (Policy.Expired) reads as
 // the zero Counter and starts again from zero when counted.
+//
+// Every string the Engine passes to a store (key fields and IDs, filters,
+// records, logs, searches) has been through StoreEscape: valid UTF-8
+// without NUL, whatever bytes the request had.
 type Store interface {
 	// Hit is the begin of an attempt. Atomically, over all keys: if any key
 	// is locked at now (Policy.Locked), Hit reports locked = true and, only

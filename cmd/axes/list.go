@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -109,7 +108,7 @@ func status(ctx context.Context, e *core.Engine, r core.AttemptRecord) (listed, 
 		IP: r.IP, Username: r.Username, UserAgent: r.UserAgent, Path: r.Path,
 		Failures: r.Failures, FirstAttempt: r.FirstAttempt.UTC(), LastAttempt: r.LastAttempt.UTC(),
 	}
-	d := e.Status(ctx, requestFor(r))
+	d := e.Status(ctx, r.StatusRequest())
 	if d.Err != nil {
 		return row, d.Err
 	}
@@ -138,16 +137,6 @@ func status(ctx context.Context, e *core.Engine, r core.AttemptRecord) (listed, 
 		}
 	}
 	return row, nil
-}
-
-// requestFor is the request whose status a record's row shows: a login POST
-// from the record's IP, username and user agent.
-func requestFor(r core.AttemptRecord) *core.Request {
-	h := http.Header{}
-	if r.UserAgent != "" {
-		h.Set("User-Agent", r.UserAgent)
-	}
-	return &core.Request{RemoteAddr: r.IP, Header: h, Method: http.MethodPost, Path: r.Path, Username: r.Username}
 }
 
 // printable makes attacker-controlled text safe for a terminal: control and

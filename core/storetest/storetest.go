@@ -1,8 +1,10 @@
 // Package storetest checks that a core.Store keeps its contract: counting,
 // locking, expiry, release, clear, reset by filter, exact limits under
 // concurrency, cancelled contexts and, when the store is also a
-// core.RecordStore, the records (and core.LoginStore when it has that). Every store's tests call Run, as handlers
-// call testing/slogtest.Run:
+// core.RecordStore, the records (and core.LoginStore when it has that), and
+// requests full of bytes that databases refuse in text, through an Engine
+// on the store. Every store's tests call Run, as handlers call
+// testing/slogtest.Run:
 //
 //	func TestStore(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) core.Store {
@@ -60,6 +62,7 @@ func Run(t *testing.T, newStore func(t *testing.T) core.Store) {
 		{"CancelledContext", testCancelledContext},
 		{"Records", testRecords},
 		{"LoginStore", testLoginStore},
+		{"HostileBytes", testHostileBytes},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore) })

@@ -3,7 +3,6 @@ package axesprom
 import (
 	"context"
 	"errors"
-	"net/http"
 	"sync"
 	"time"
 
@@ -111,11 +110,7 @@ func (l *lockedClients) count(ctx context.Context) (int, error) {
 		if _, done := seen[k]; done {
 			continue
 		}
-		h := http.Header{}
-		if r.UserAgent != "" {
-			h.Set("User-Agent", r.UserAgent)
-		}
-		d := l.e.Status(ctx, &core.Request{RemoteAddr: r.IP, Header: h, Method: http.MethodPost, Path: r.Path, Username: r.Username})
+		d := l.e.Status(ctx, r.StatusRequest())
 		if d.Err != nil {
 			return 0, d.Err
 		}
