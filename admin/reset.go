@@ -92,7 +92,13 @@ func (rq *request) reset() {
 			rq.render(http.StatusOK, "confirm", body)
 			return
 		}
-		filters = []core.Filter{{}}
+		n, err := e.ResetAll(rq.ctx())
+		if err != nil {
+			rq.fail(err)
+			return
+		}
+		rq.redirect("attempts?removed=" + strconv.Itoa(n))
+		return
 	default:
 		rq.redirect("attempts?error=action")
 		return

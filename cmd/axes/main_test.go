@@ -138,7 +138,7 @@ func emptyStore(t *testing.T, storeURL string) {
 	ctx := context.Background()
 	e, closer := engineAt(t, storeURL, time.Now)
 	defer closer()
-	_, err := e.Reset(ctx, core.Filter{})
+	_, err := e.ResetAll(ctx)
 	require.NoError(t, err)
 	rs, ok := e.Records()
 	require.True(t, ok)

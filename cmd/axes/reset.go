@@ -16,7 +16,7 @@ func (c *cli) resetCmd(args []string) error {
 		return err
 	}
 	if len(pos) == 0 {
-		return c.reset([]core.Filter{{}})
+		return c.resetAll()
 	}
 	for _, a := range pos {
 		if _, err := netip.ParseAddr(a); err != nil {
@@ -107,10 +107,33 @@ func (c *cli) reset(filters []core.Filter) error {
 		}
 		total += n
 	}
+	c.removed(total)
+	return nil
+}
+
+// resetAll is axes reset without arguments: everything, the one command
+// that asks for it.
+func (c *cli) resetAll() error {
+	ctx := context.Background()
+	s, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	n, err := s.engine.ResetAll(ctx)
+	if err != nil {
+		return s.storeErr(err)
+	}
+	c.removed(n)
+	return nil
+}
+
+// removed prints how many attempt records a reset removed, as django-axes
+// does.
+func (c *cli) removed(total int) {
 	if total == 0 {
 		fmt.Fprintln(c.stdout, "No attempts found.")
 	} else {
 		fmt.Fprintf(c.stdout, "%d attempts removed.\n", total)
 	}
-	return nil
 }
