@@ -251,6 +251,27 @@ func TestStores(t *testing.T) {
 				assert.Equal(t, "4 logs removed.\n", ok(t, env, "reset-failure-logs", "--age", "0s"))
 			})
 
+			t.Run("a blank value never resets everything", func(t *testing.T) {
+				before := ok(t, env, "list")
+				for _, args := range [][]string{
+					{"reset-username", "\u200b"}, // zero-width space
+					{"reset-username", "\x01"},   // a control character
+					{"reset-username", "\u00ad"}, // soft hyphen
+					{"reset-user", "\u202e\ufeff"},
+					{"reset-username", " \t"},
+					{"reset-username", "alice", "\u200b"}, // checked before anything is reset
+					{"reset-ip-username", "10.0.0.1", "\u200b"},
+					{"reset-ip", " "},
+					{"reset", " "},
+				} {
+					r := axes(t, env, args...)
+					assert.Equal(t, exitUsage, r.code, "axes %q: exit status %d, want %d; stderr: %s", args, r.code, exitUsage, r.stderr)
+					assert.Empty(t, r.stdout, "axes %q", args)
+					assert.Regexp(t, `empty username|is empty once spaces, control and format characters are removed|is not an IP address`, r.stderr, "axes %q", args)
+					assert.Equal(t, before, ok(t, env, "list"), "axes %q must reset nothing", args)
+				}
+			})
+
 			t.Run("resets", func(t *testing.T) {
 				assert.Equal(t, "1 attempts removed.\n", ok(t, env, "reset-user", "BOB"))
 				assert.Equal(t, "No attempts found.\n", ok(t, env, "reset-username", "bob", "nobody"))
