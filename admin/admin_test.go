@@ -39,7 +39,14 @@ func (c *clock) now() time.Time {
 
 func newEngine(t *testing.T, params ...core.Combination) *core.Engine {
 	t.Helper()
+	return newEngineOn(t, nil, params...)
+}
+
+// newEngineOn is newEngine on store (nil: the memory store).
+func newEngineOn(t *testing.T, store core.Store, params ...core.Combination) *core.Engine {
+	t.Helper()
 	cfg := core.DefaultConfig()
+	cfg.Store = store
 	cfg.LockoutParameters = params
 	cfg.FailureLimit = 3
 	cfg.CoolOff = 30 * time.Minute
