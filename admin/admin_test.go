@@ -45,6 +45,13 @@ func newEngine(t *testing.T, params ...core.Combination) *core.Engine {
 // newEngineOn is newEngine on store (nil: the memory store).
 func newEngineOn(t *testing.T, store core.Store, params ...core.Combination) *core.Engine {
 	t.Helper()
+	e, _ := newEngineClock(t, store, params...)
+	return e
+}
+
+// newEngineClock is newEngineOn with the engine's clock, to move.
+func newEngineClock(t *testing.T, store core.Store, params ...core.Combination) (*core.Engine, *clock) {
+	t.Helper()
 	cfg := core.DefaultConfig()
 	cfg.Store = store
 	cfg.LockoutParameters = params
@@ -56,7 +63,13 @@ func newEngineOn(t *testing.T, store core.Store, params ...core.Combination) *co
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	e, err := core.New(cfg)
 	require.NoError(t, err)
-	return e
+	return e, c
+}
+
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }
 
 // fail records n failed logins of username from ip.
@@ -87,11 +100,20 @@ type site struct {
 
 func newSite(t *testing.T, e *core.Engine, authorize func(*http.Request) bool) *site {
 	t.Helper()
-	if authorize == nil {
-		authorize = func(r *http.Request) bool { return r.Header.Get("X-Admin") == "yes" }
+	return newSiteWith(t, e, admin.Options{Authorize: authorize})
+}
+
+// newSiteWith is newSite with more options (PageSize 2 unless set).
+func newSiteWith(t *testing.T, e *core.Engine, opts admin.Options) *site {
+	t.Helper()
+	if opts.Authorize == nil {
+		opts.Authorize = func(r *http.Request) bool { return r.Header.Get("X-Admin") == "yes" }
+	}
+	if opts.PageSize == 0 {
+		opts.PageSize = 2
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/admin/axes/", http.StripPrefix("/admin/axes", admin.Handler(e, admin.Options{Authorize: authorize, PageSize: 2})))
+	mux.Handle("/admin/axes/", http.StripPrefix("/admin/axes", admin.Handler(e, opts)))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
