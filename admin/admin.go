@@ -28,12 +28,22 @@
 //
 // Security: it answers 403 to every request that Options.Authorize does not
 // allow (and to everyone when Authorize is nil). Every state-changing request
-// is a POST that must carry the CSRF token of its form (a signed
-// double-submit cookie) and pass net/http's cross-origin protection;
-// otherwise it is refused with 403. Everything shown is escaped by
-// html/template (usernames and user agents are attacker-controlled).
-// Responses carry a Content-Security-Policy without any script, and
-// X-Frame-Options DENY.
+// is a POST that must carry the CSRF token of its form and pass net/http's
+// cross-origin protection; otherwise it is refused with 403. A token is
+// signed, bound to the app's session (Options.Session; without it, to a
+// cookie of the page's own) and accepted for Options.CSRFMaxAge (12 hours)
+// after the page that carries it was served. Everything shown is escaped
+// by html/template, with control and format characters spelt out
+// (usernames and user agents are attacker-controlled). Responses carry a
+// Content-Security-Policy without any script, and X-Frame-Options DENY.
+//
+// Give it the app's session, so that a form's token is worth nothing in
+// another session or after a logout:
+//
+//	h := admin.Handler(engine, admin.Options{
+//		Authorize: isStaff,
+//		Session:   admin.CookieSession("session"), // or your session library's session ID
+//	})
 package admin
 
 import (
@@ -55,9 +65,23 @@ type Options struct {
 	PageSize int
 	// Title heads every page. Default: "axes".
 	Title string
+	// Session returns the identifier of the request's session in the app:
+	// the value of its session cookie (CookieSession reads one), or the
+	// session ID that its session library keeps. The CSRF token of every
+	// form is bound to it: a token is refused in another session, so one
+	// from before a logout or a new login stops working. "" means no
+	// session, and every form is refused. Nil binds the tokens to a cookie
+	// of the admin page's own (axes_admin_csrf) instead, which outlives the
+	// app's logouts: set Session when the app has sessions.
+	Session func(*http.Request) string
 	// CSRFKey signs the CSRF tokens. Default: a random key per handler;
 	// set the same key on every instance behind a load balancer.
 	CSRFKey []byte
+	// CSRFMaxAge is how long after a page was served its forms are
+	// accepted; an older form is refused with a message that asks to
+	// reload the page. The time is the engine's clock (core.Config.Clock).
+	// Default: 12 hours.
+	CSRFMaxAge time.Duration
 	// Timeout bounds the store calls of one request. Default: 10s.
 	Timeout time.Duration
 }
@@ -83,12 +107,16 @@ func Handler(engine *core.Engine, opts Options) http.Handler {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 10 * time.Second
 	}
+	if opts.CSRFMaxAge <= 0 {
+		opts.CSRFMaxAge = 12 * time.Hour
+	}
 	key := opts.CSRFKey
 	if len(key) == 0 {
 		key = make([]byte, 32)
 		_, _ = rand.Read(key)
 	}
-	return &handler{engine: engine, opts: opts, csrf: csrf{key: key}, cop: http.NewCrossOriginProtection()}
+	c := csrf{key: key, session: opts.Session, maxAge: opts.CSRFMaxAge, now: engine.Now}
+	return &handler{engine: engine, opts: opts, csrf: c, cop: http.NewCrossOriginProtection()}
 }
 
 // route is the page a path names: its last segment, so that the handler
@@ -131,8 +159,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			plain(w, http.StatusBadRequest, "400 Bad Request: the form could not be read.")
 			return
 		}
-		if !h.csrf.valid(r, rq.r.PostForm.Get("csrf")) {
-			plain(w, http.StatusForbidden, "403 Forbidden: CSRF token missing or invalid. Reload the admin page and try again.")
+		switch h.csrf.check(r, rq.r.PostForm.Get("csrf")) {
+		case csrfInvalid:
+			plain(w, http.StatusForbidden, "403 Forbidden: CSRF token missing or invalid, or from another session. Reload the admin page and try again.")
+			return
+		case csrfExpired:
+			plain(w, http.StatusForbidden, "403 Forbidden: this form has expired (its page was served more than "+h.opts.CSRFMaxAge.String()+" ago). Reload the admin page and try again.")
+			return
+		case csrfNoSession:
+			plain(w, http.StatusForbidden, "403 Forbidden: no session to check this form's CSRF token against. Log in, reload the admin page and try again.")
 			return
 		}
 		rq.token = h.csrf.token(w, r)

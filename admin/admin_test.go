@@ -39,7 +39,21 @@ func (c *clock) now() time.Time {
 
 func newEngine(t *testing.T, params ...core.Combination) *core.Engine {
 	t.Helper()
+	return newEngineOn(t, nil, params...)
+}
+
+// newEngineOn is newEngine on store (nil: the memory store).
+func newEngineOn(t *testing.T, store core.Store, params ...core.Combination) *core.Engine {
+	t.Helper()
+	e, _ := newEngineClock(t, store, params...)
+	return e
+}
+
+// newEngineClock is newEngineOn with the engine's clock, to move.
+func newEngineClock(t *testing.T, store core.Store, params ...core.Combination) (*core.Engine, *clock) {
+	t.Helper()
 	cfg := core.DefaultConfig()
+	cfg.Store = store
 	cfg.LockoutParameters = params
 	cfg.FailureLimit = 3
 	cfg.CoolOff = 30 * time.Minute
@@ -49,7 +63,13 @@ func newEngine(t *testing.T, params ...core.Combination) *core.Engine {
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	e, err := core.New(cfg)
 	require.NoError(t, err)
-	return e
+	return e, c
+}
+
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }
 
 // fail records n failed logins of username from ip.
@@ -80,11 +100,20 @@ type site struct {
 
 func newSite(t *testing.T, e *core.Engine, authorize func(*http.Request) bool) *site {
 	t.Helper()
-	if authorize == nil {
-		authorize = func(r *http.Request) bool { return r.Header.Get("X-Admin") == "yes" }
+	return newSiteWith(t, e, admin.Options{Authorize: authorize})
+}
+
+// newSiteWith is newSite with more options (PageSize 2 unless set).
+func newSiteWith(t *testing.T, e *core.Engine, opts admin.Options) *site {
+	t.Helper()
+	if opts.Authorize == nil {
+		opts.Authorize = func(r *http.Request) bool { return r.Header.Get("X-Admin") == "yes" }
+	}
+	if opts.PageSize == 0 {
+		opts.PageSize = 2
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/admin/axes/", http.StripPrefix("/admin/axes", admin.Handler(e, admin.Options{Authorize: authorize, PageSize: 2})))
+	mux.Handle("/admin/axes/", http.StripPrefix("/admin/axes", admin.Handler(e, opts)))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
@@ -439,4 +468,59 @@ func TestStoreTrouble(t *testing.T) {
 			assert.Contains(t, []int{http.StatusOK, http.StatusServiceUnavailable}, resp.StatusCode)
 		})
 	}
+}
+
+// TestShowsInvisibleCharacters: control and format characters in
+// usernames, user agents, paths and form data (bidi overrides that reverse
+// what follows, zero-width spaces, terminal escapes, NUL) are spelt out on
+// every page, as the CLI spells them; the JSON keeps the text as it is.
+func TestShowsInvisibleCharacters(t *testing.T) {
+	e := newEngine(t)
+	rs, _ := e.Records()
+	ctx := context.Background()
+	now := e.Now()
+	// Written as a store shared with another app, or an app whose
+	// UsernameFunc keeps them, could write them: the engine's own canonical
+	// usernames have none of these.
+	user := "admin\u202egnp.exe\u200b\x1b[31m\x00"
+	ua := "Mozilla\u202e\u200b\x1b]0;pwned\x07\x00"
+	path := "/login\u202e"
+	rec := core.AttemptRecord{Username: user, IP: "10.0.0.7", UserAgent: ua, Path: path,
+		GetData: "next=\u202e/admin\n", PostData: "username=" + user + "\npassword=********\n", LastAttempt: now}
+	require.NoError(t, rs.RecordFailure(ctx, rec, true, false, 0))
+	require.NoError(t, rs.RecordLogin(ctx, core.AccessLog{Username: user, IP: "10.0.0.7", UserAgent: ua, Path: path, LoginTime: now}))
+	s := newSite(t, e, nil)
+
+	// Form fields keep the values they send back (the filter, the search),
+	// as they are: they are not text on the page.
+	inputs := regexp.MustCompile(`<input [^>]*>`)
+	for _, path := range []string{"", "attempts", "access-logs", "failure-logs", "attempts?username=" + url.QueryEscape(user) + "&q=%E2%80%AE"} {
+		resp, body := s.do(http.MethodGet, path, nil, true)
+		require.Equal(t, http.StatusOK, resp.StatusCode, path)
+		text := inputs.ReplaceAllString(body, "")
+		for _, r := range []string{"\u202e", "\u200b", "\x1b", "\x00", "\x07"} {
+			assert.False(t, strings.Contains(text, r), "/%s shows %q raw", path, r)
+		}
+		assert.True(t, strings.Contains(body, `admin\u202egnp.exe\u200b\x1b[31m\x00`), "/%s: the username spelt out", path)
+		if path != "" {
+			assert.True(t, strings.Contains(body, `Mozilla\u202e\u200b\x1b]0;pwned\a\x00`), "/%s: the user agent spelt out", path)
+			assert.True(t, strings.Contains(body, `/login\u202e`), "/%s: the path spelt out", path)
+		}
+	}
+	_, body := s.do(http.MethodGet, "attempts", nil, true)
+	assert.Contains(t, body, "next=\\u202e/admin\n", "GET data: spelt out, one line each")
+	assert.Contains(t, body, "password=********\n", "POST data: one line each")
+	assert.Contains(t, body, `href="attempts?username=admin%e2%80%aegnp.exe%e2%80%8b%1b%5b31m%00"`, "links keep the value to filter by")
+
+	_, body = s.do(http.MethodGet, "attempts?format=json", nil, true)
+	var got struct {
+		Attempts []struct {
+			Username  string `json:"username"`
+			UserAgent string `json:"user_agent"`
+		} `json:"attempts"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &got), body)
+	require.Len(t, got.Attempts, 1)
+	assert.Equal(t, user, got.Attempts[0].Username, "JSON keeps the text as is")
+	assert.Equal(t, ua, got.Attempts[0].UserAgent, "JSON keeps the text as is")
 }

@@ -65,10 +65,11 @@ func (rq *request) render(status int, page string, body any) {
 // errorMessages are the fixed messages a redirect may name; nothing from
 // the query string is shown as is.
 var errorMessages = map[string]string{
-	"ip":       "That is not an IP address.",
-	"username": "Give a username.",
-	"selected": "Select at least one row.",
-	"action":   "Unknown reset action.",
+	"ip":        "That is not an IP address. Nothing was reset.",
+	"username":  "Give a username that is not blank once spaces and invisible characters (control and format characters such as U+200B) are removed. Nothing was reset.",
+	"selected":  "Select at least one row.",
+	"selection": "A selected row names no valid IP address and no username that is not blank. Nothing was reset.",
+	"action":    "Unknown reset action.",
 }
 
 func (rq *request) json(v any) { rq.jsonStatus(http.StatusOK, v) }

@@ -1,8 +1,8 @@
 package admin
 
 import (
+	"errors"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -28,6 +28,12 @@ type confirmBody struct {
 //	action=ip        ip=IP
 //	action=username  username=NAME
 //	action=all       confirm=yes   everything; without confirm, a confirmation page
+//
+// Only action=all resets everything. Every other filter goes through
+// Engine.CanonicalFilter before anything is reset: one that names nothing,
+// a username that is empty once canonicalised (U+200B) or an IP address
+// that does not parse refuses the whole request, with an error on the
+// attempts page.
 func (rq *request) reset() {
 	f := rq.r.PostForm
 	e := rq.h.engine
@@ -38,41 +44,37 @@ func (rq *request) reset() {
 		for _, s := range f["sel"] {
 			v, err := url.ParseQuery(s)
 			if err != nil {
-				continue
+				rq.redirect("attempts?error=selection")
+				return
 			}
 			fl := core.Filter{IP: v.Get("ip"), Username: v.Get("username"), Either: true}
-			if (fl.IP == "" && fl.Username == "") || seen[fl] {
-				continue
+			if fl, err = e.CanonicalFilter(fl); err != nil {
+				rq.redirect("attempts?error=selection")
+				return
 			}
-			if fl.IP != "" {
-				if _, err := netip.ParseAddr(fl.IP); err != nil {
-					fl.IP = ""
-					if fl.Username == "" {
-						continue
-					}
-				}
+			if !seen[fl] {
+				seen[fl] = true
+				filters = append(filters, fl)
 			}
-			seen[fl] = true
-			filters = append(filters, fl)
 		}
 		if len(filters) == 0 {
 			rq.redirect("attempts?error=selected")
 			return
 		}
 	case "ip":
-		ip := strings.TrimSpace(f.Get("ip"))
-		if _, err := netip.ParseAddr(ip); err != nil {
+		fl, err := e.CanonicalFilter(core.Filter{IP: strings.TrimSpace(f.Get("ip"))})
+		if err != nil {
 			rq.redirect("attempts?error=ip")
 			return
 		}
-		filters = []core.Filter{{IP: ip}}
+		filters = []core.Filter{fl}
 	case "username":
-		u := f.Get("username")
-		if strings.TrimSpace(u) == "" {
+		fl, err := e.CanonicalFilter(core.Filter{Username: f.Get("username")})
+		if err != nil {
 			rq.redirect("attempts?error=username")
 			return
 		}
-		filters = []core.Filter{{Username: u}}
+		filters = []core.Filter{fl}
 	case "all":
 		if f.Get("confirm") != "yes" {
 			var body confirmBody
@@ -92,7 +94,13 @@ func (rq *request) reset() {
 			rq.render(http.StatusOK, "confirm", body)
 			return
 		}
-		filters = []core.Filter{{}}
+		n, err := e.ResetAll(rq.ctx())
+		if err != nil {
+			rq.fail(err)
+			return
+		}
+		rq.redirect("attempts?removed=" + strconv.Itoa(n))
+		return
 	default:
 		rq.redirect("attempts?error=action")
 		return
@@ -100,6 +108,10 @@ func (rq *request) reset() {
 	total := 0
 	for _, fl := range filters {
 		n, err := e.Reset(rq.ctx(), fl)
+		if errors.Is(err, core.ErrBadFilter) { // checked above: not reached
+			rq.redirect("attempts?error=selection")
+			return
+		}
 		if err != nil {
 			rq.fail(err)
 			return

@@ -4,6 +4,8 @@ import (
 	"embed"
 	"html/template"
 	"time"
+
+	"github.com/goaxes/axes/internal/visible"
 )
 
 //go:embed templates/*.html
@@ -17,13 +19,20 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05")
 	},
-	// dash shows "—" for empty text.
+	// dash shows "—" for empty text, other text as show does.
 	"dash": func(s string) string {
 		if s == "" {
 			return "—"
 		}
-		return s
+		return visible.String(s, 0)
 	},
+	// show spells out the control and format characters of attacker-
+	// controlled text (\x1b, \x00, \u202e, \u200b), as the CLI does, so
+	// that nothing is hidden or reordered on the page; html/template still
+	// escapes the result.
+	"show": func(s string) string { return visible.String(s, 0) },
+	// lines is show for the lines of GET and POST data.
+	"lines": visible.Lines,
 }
 
 // templates holds one template set per page: the layout and the page's

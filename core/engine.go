@@ -926,26 +926,25 @@ func orBackground(ctx context.Context) context.Context {
 	return ctx
 }
 
-// Reset removes counters and attempt records that match f (the zero Filter:
-// everything; as django-axes' reset(), reset(ip=), reset(username=)) and
-// returns how many attempt records it removed.
+// Reset removes the counters and attempt records that match f (as
+// django-axes' reset(ip=), reset(username=), reset(ip=, username=)) and
+// returns how many attempt records it removed. f goes through
+// CanonicalFilter first: a filter that names nothing, a username that is
+// empty once canonicalised or an IP address that does not parse is refused
+// with an error wrapping ErrBadFilter, and nothing is reset. ResetAll
+// resets everything.
 func (e *Engine) Reset(ctx context.Context, f Filter) (int, error) {
+	f, err := e.CanonicalFilter(f)
+	if err != nil {
+		return 0, err
+	}
+	return e.reset(ctx, f)
+}
+
+// reset is Reset of a canonical filter; the zero Filter is everything
+// (ResetAll).
+func (e *Engine) reset(ctx context.Context, f Filter) (int, error) {
 	now := e.clock()
-	f.Username = strings.TrimSpace(f.Username)
-	if f.Username != "" && e.cfg.UsernameFunc == nil {
-		f.Username = CanonicalUsername(f.Username)
-	}
-	if f.IP != "" {
-		a, err := netip.ParseAddr(strings.TrimSpace(f.IP))
-		if err != nil {
-			return 0, fmt.Errorf("axes: reset: bad IP address %q", f.IP)
-		}
-		a = a.Unmap()
-		f.IP = a.String()
-		if a.Is6() {
-			f.IPGroup = e.resolver.KeyForm(a)
-		}
-	}
 	if f.Username != "" && (f.IP == "" || f.Either) {
 		if err := e.clearUsersOtherKeys(ctx, f.Username); err != nil {
 			return 0, fmt.Errorf("axes: reset: %w", err)
@@ -1021,13 +1020,17 @@ func (e *Engine) clearUsersOtherKeys(ctx context.Context, username string) error
 // ResetRequest resets the lockout of the request's own client: its IP and
 // the username in its "username" query parameter (django-axes'
 // reset_request). It never resets everything: a request whose IP cannot be
-// resolved and that names no username resets nothing.
+// resolved and that names no username (or one that is empty once
+// canonicalised) resets nothing.
 func (e *Engine) ResetRequest(ctx context.Context, r *Request) (int, error) {
 	var p prepared
 	e.prepare(r, &p)
 	q, _ := url.ParseQuery(r.RawQuery)
-	f := Filter{IP: p.facts.IP, Username: q.Get("username"), Either: true}
-	if f.IP == "" && strings.TrimSpace(f.Username) == "" {
+	f := Filter{IP: p.facts.IP, Either: true}
+	if u := q.Get("username"); e.filterUsername(u) != "" {
+		f.Username = u
+	}
+	if f.IP == "" && f.Username == "" {
 		return 0, nil
 	}
 	return e.Reset(ctx, f)

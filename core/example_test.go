@@ -109,7 +109,7 @@ func ExampleEngine_Reset() {
 	n, err := engine.Reset(ctx, core.Filter{IP: "203.0.113.7"}) // axes reset-ip 203.0.113.7
 	fmt.Println(n, err, engine.Status(ctx, locked).Outcome)
 
-	n, err = engine.Reset(ctx, core.Filter{}) // axes reset
+	n, err = engine.ResetAll(ctx) // axes reset
 	fmt.Println(n, err)
 	// Output:
 	// locked

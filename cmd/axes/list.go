@@ -5,13 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/goaxes/axes/core"
+	"github.com/goaxes/axes/internal/visible"
 )
 
 // listed is one attempt record with its status, as --json prints it.
@@ -141,28 +139,11 @@ func status(ctx context.Context, e *core.Engine, r core.AttemptRecord) (listed, 
 
 // printable makes attacker-controlled text safe for a terminal: control and
 // format characters (escape sequences, bidi overrides) are shown escaped,
-// invalid UTF-8 as U+FFFD, and the text is cut at max runes. Empty is "-".
+// invalid UTF-8 as U+FFFD, and the text is cut at max runes (as the admin
+// page shows it, without the cut). Empty is "-".
 func printable(s string, max int) string {
 	if s == "" {
 		return "-"
 	}
-	var b strings.Builder
-	n := 0
-	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
-		if n >= max {
-			b.WriteString("…")
-			break
-		}
-		switch {
-		case r == utf8.RuneError:
-			b.WriteRune(r)
-		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\t':
-			q := strconv.QuoteRuneToASCII(r)
-			b.WriteString(q[1 : len(q)-1])
-		default:
-			b.WriteRune(r)
-		}
-		n++
-	}
-	return b.String()
+	return visible.String(s, max)
 }

@@ -138,7 +138,7 @@ func emptyStore(t *testing.T, storeURL string) {
 	ctx := context.Background()
 	e, closer := engineAt(t, storeURL, time.Now)
 	defer closer()
-	_, err := e.Reset(ctx, core.Filter{})
+	_, err := e.ResetAll(ctx)
 	require.NoError(t, err)
 	rs, ok := e.Records()
 	require.True(t, ok)
@@ -249,6 +249,27 @@ func TestStores(t *testing.T) {
 				assert.Equal(t, "No logs found.\n", ok(t, env, "reset-logs"))
 				assert.Equal(t, "1 logs removed.\n", ok(t, env, "reset-logs", "--age", "0"))
 				assert.Equal(t, "4 logs removed.\n", ok(t, env, "reset-failure-logs", "--age", "0s"))
+			})
+
+			t.Run("a blank value never resets everything", func(t *testing.T) {
+				before := ok(t, env, "list")
+				for _, args := range [][]string{
+					{"reset-username", "\u200b"}, // zero-width space
+					{"reset-username", "\x01"},   // a control character
+					{"reset-username", "\u00ad"}, // soft hyphen
+					{"reset-user", "\u202e\ufeff"},
+					{"reset-username", " \t"},
+					{"reset-username", "alice", "\u200b"}, // checked before anything is reset
+					{"reset-ip-username", "10.0.0.1", "\u200b"},
+					{"reset-ip", " "},
+					{"reset", " "},
+				} {
+					r := axes(t, env, args...)
+					assert.Equal(t, exitUsage, r.code, "axes %q: exit status %d, want %d; stderr: %s", args, r.code, exitUsage, r.stderr)
+					assert.Empty(t, r.stdout, "axes %q", args)
+					assert.Regexp(t, `empty username|is empty once spaces, control and format characters are removed|is not an IP address`, r.stderr, "axes %q", args)
+					assert.Equal(t, before, ok(t, env, "list"), "axes %q must reset nothing", args)
+				}
 			})
 
 			t.Run("resets", func(t *testing.T) {

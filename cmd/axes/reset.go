@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -16,7 +17,7 @@ func (c *cli) resetCmd(args []string) error {
 		return err
 	}
 	if len(pos) == 0 {
-		return c.reset([]core.Filter{{}})
+		return c.resetAll()
 	}
 	for _, a := range pos {
 		if _, err := netip.ParseAddr(a); err != nil {
@@ -65,8 +66,8 @@ func (c *cli) resetUsernames(args []string) error {
 	}
 	fs := make([]core.Filter, len(pos))
 	for i, u := range pos {
-		if strings.TrimSpace(u) == "" {
-			return usagef("empty username")
+		if err := checkUsername(u); err != nil {
+			return err
 		}
 		fs[i] = core.Filter{Username: u}
 	}
@@ -84,14 +85,28 @@ func (c *cli) resetIPUsername(args []string) error {
 	if err := checkIP(pos[0]); err != nil {
 		return err
 	}
-	if strings.TrimSpace(pos[1]) == "" {
-		return usagef("empty username")
+	if err := checkUsername(pos[1]); err != nil {
+		return err
 	}
 	return c.reset([]core.Filter{{IP: pos[0], Username: pos[1]}})
 }
 
-// reset runs Engine.Reset for every filter and prints the sum as
-// django-axes does.
+// checkUsername refuses a username that is empty once canonicalised (as
+// the engine does, for the settings of the environment have no
+// UsernameFunc): "\u200b" names nobody, and resetting nobody must never
+// turn into resetting everybody.
+func checkUsername(u string) error {
+	if core.CanonicalUsername(u) != "" {
+		return nil
+	}
+	if strings.TrimSpace(u) == "" {
+		return usagef("empty username")
+	}
+	return usagef("username %q is empty once spaces, control and format characters are removed: nothing to reset (axes reset resets everything)", u)
+}
+
+// reset runs Engine.Reset for every filter, all of them checked first, and
+// prints the sum as django-axes does.
 func (c *cli) reset(filters []core.Filter) error {
 	ctx := context.Background()
 	s, err := c.open(ctx)
@@ -99,6 +114,14 @@ func (c *cli) reset(filters []core.Filter) error {
 		return err
 	}
 	defer s.Close()
+	for _, f := range filters {
+		if _, err := s.engine.CanonicalFilter(f); err != nil {
+			if errors.Is(err, core.ErrBadFilter) {
+				return usageError{trimAxes(err.Error())}
+			}
+			return err
+		}
+	}
 	total := 0
 	for _, f := range filters {
 		n, err := s.engine.Reset(ctx, f)
@@ -107,10 +130,33 @@ func (c *cli) reset(filters []core.Filter) error {
 		}
 		total += n
 	}
+	c.removed(total)
+	return nil
+}
+
+// resetAll is axes reset without arguments: everything, the one command
+// that asks for it.
+func (c *cli) resetAll() error {
+	ctx := context.Background()
+	s, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	n, err := s.engine.ResetAll(ctx)
+	if err != nil {
+		return s.storeErr(err)
+	}
+	c.removed(n)
+	return nil
+}
+
+// removed prints how many attempt records a reset removed, as django-axes
+// does.
+func (c *cli) removed(total int) {
 	if total == 0 {
 		fmt.Fprintln(c.stdout, "No attempts found.")
 	} else {
 		fmt.Fprintf(c.stdout, "%d attempts removed.\n", total)
 	}
-	return nil
 }

@@ -58,6 +58,7 @@ func Run(t *testing.T, newStore func(t *testing.T) core.Store) {
 		{"Release", testRelease},
 		{"Clear", testClear},
 		{"Reset", testReset},
+		{"EmptyFilter", testEmptyFilter},
 		{"ParallelExactLimit", testParallelExactLimit},
 		{"CancelledContext", testCancelledContext},
 		{"Records", testRecords},

@@ -306,7 +306,7 @@ func TestLockedClients(t *testing.T) {
 	clk.now = clk.now.Add(31 * time.Minute)
 	assert.Equal(t, 0.0, gauge(), "the cool-off ran out")
 
-	_, err := e.Reset(ctx, core.Filter{})
+	_, err := e.ResetAll(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 0.0, gauge())
 }

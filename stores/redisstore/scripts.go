@@ -366,7 +366,7 @@ end
 // 3 counter username index, 4 all records, 5 record IP index, 6 record
 // username index, 7 the "records kept" flag, 8 the counter of the IP
 // alone, 9 the counter of the username alone (unused ones repeat 1 or 4).
-// ARGV: 1 counter mode, 2 record mode: all, ip, user, and, or. Replies
+// ARGV: 1 counter mode, 2 record mode: all, ip, user, and, or, none. Replies
 // {counters removed, records removed, records kept}.
 var resetScript = redis.NewScript(luaIstr + luaIndexes + luaRecords + `
 local xi, xu, rall, ri, ru = KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
@@ -394,7 +394,8 @@ end
 -- run selects by mode; ic and uc are the counters of the IP and the
 -- username alone (nil for records), which no index but C holds.
 local function run(mode, a, i, u, fn, ic, uc)
-  if mode == 'all' then each(a, fn)
+  if mode == 'none' then return
+  elseif mode == 'all' then each(a, fn)
   elseif mode == 'ip' then each(i, fn); if ic then fn(ic) end
   elseif mode == 'user' then each(u, fn); if uc then fn(uc) end
   elseif mode == 'and' then each(i, fn, u)

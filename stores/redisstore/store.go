@@ -446,7 +446,7 @@ func (s *Store) Reset(ctx context.Context, f core.Filter) (int, error) {
 	}
 	reply, err := resetScript.Run(ctx, s.rdb, keys,
 		filterMode(ipKey != "", f.Username != "", f.Either),
-		filterMode(f.IP != "", f.Username != "", f.Either)).Int64Slice()
+		recordMode(f)).Int64Slice()
 	if err != nil {
 		return 0, wrap("reset", err)
 	}
@@ -474,6 +474,23 @@ func filterMode(ip, user, either bool) string {
 	default:
 		return "user"
 	}
+}
+
+// recordMode is filterMode for records (core.Filter.MatchesRecord): they
+// compare IP exactly, so the IP side of a filter with only IPGroup matches
+// no record; it is never left out, which would widen the filter.
+func recordMode(f core.Filter) string {
+	mode := filterMode(f.IP != "" || f.IPGroup != "", f.Username != "", f.Either)
+	if f.IP != "" || f.IPGroup == "" {
+		return mode
+	}
+	switch mode {
+	case "or":
+		return "user"
+	case "ip", "and":
+		return "none"
+	}
+	return mode
 }
 
 // fmtTime stores a time exactly: "<unix seconds>.<nine digits>", "" for

@@ -190,7 +190,7 @@ func (d *Demo) AdminAllowed(r *http.Request) bool { return d.IsAdmin(d.UserOf(r)
 // mounts at AdminPrefix: the admin package's handler, open to the users that
 // AdminAllowed lets in. A variable, so that an app can put its own there.
 var AdminHandler = func(d *Demo) http.Handler {
-	h := admin.Handler(d.Engine, admin.Options{Authorize: d.AdminAllowed, Title: "axes demo"})
+	h := admin.Handler(d.Engine, admin.Options{Authorize: d.AdminAllowed, Session: admin.CookieSession(SessionCookie), Title: "axes demo"})
 	return http.StripPrefix(strings.TrimSuffix(AdminPrefix, "/"), h)
 }
 

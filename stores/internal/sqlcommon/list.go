@@ -76,7 +76,7 @@ func EscapeLike(s string) string {
 func (s *Statements) list(table string, l *listing, q *core.ListQuery, countOnly bool) (string, []any) {
 	var a args
 	var argv []any
-	conds := []string{filterCond(&a, q.Filter.IP, q.Filter.Username, "", "", q.Filter, &argv)}
+	conds := []string{recordCond(&a, q.Filter, &argv)}
 	if q.Search != "" {
 		p := a.ph()
 		argv = append(argv, "%"+EscapeLike(q.Search)+"%")

@@ -330,11 +330,16 @@ func where(conds []string) string {
 // filterCond is the condition on ipCol and userCol that f selects: exact
 // comparisons, both (AND) or either (OR). extraIP and extraUser further
 // condition each side (for counters: that the key has the field).
-func filterCond(a *args, ip, user, extraIP, extraUser string, f core.Filter, argv *[]any) string {
+// ipSet with ip "" is an IP side that matches nothing (records under a
+// filter with only IPGroup), never one that is left out.
+func filterCond(a *args, ip string, ipSet bool, extraIP, extraUser string, f core.Filter, argv *[]any) string {
 	var ipCond, userCond string
-	if ip != "" {
+	switch {
+	case ip != "":
 		ipCond = extraIP + "ip = " + a.ph()
 		*argv = append(*argv, ip)
+	case ipSet:
+		ipCond = "FALSE"
 	}
 	if f.Username != "" {
 		userCond = extraUser + "username = " + a.ph()
@@ -359,7 +364,7 @@ func filterCond(a *args, ip, user, extraIP, extraUser string, f core.Filter, arg
 func (s *Statements) ResetCounters(f core.Filter) (string, []any) {
 	var a args
 	var argv []any
-	cond := filterCond(&a, f.IPKey(), f.Username,
+	cond := filterCond(&a, f.IPKey(), f.IPKey() != "",
 		fmt.Sprintf("(params & %d) <> 0 AND ", int(core.ParamIPAddress)),
 		fmt.Sprintf("(params & %d) <> 0 AND ", int(core.ParamUsername)), f, &argv)
 	return "DELETE FROM " + s.counters + " WHERE " + cond, argv
@@ -370,8 +375,14 @@ func (s *Statements) ResetCounters(f core.Filter) (string, []any) {
 func (s *Statements) ResetAttempts(f core.Filter) (string, []any) {
 	var a args
 	var argv []any
-	cond := filterCond(&a, f.IP, f.Username, "", "", f, &argv)
-	return "DELETE FROM " + s.attempts + " WHERE " + cond, argv
+	return "DELETE FROM " + s.attempts + " WHERE " + recordCond(&a, f, &argv), argv
+}
+
+// recordCond is the condition on a record table's ip and username columns
+// that f selects (core.Filter.MatchesRecord): records compare IP exactly,
+// so a filter with only IPGroup matches no record by IP.
+func recordCond(a *args, f core.Filter, argv *[]any) string {
+	return filterCond(a, f.IP, f.IP != "" || f.IPGroup != "", "", "", f, argv)
 }
 
 // AnyAttempt is the statement that reports whether any attempt record is
