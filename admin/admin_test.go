@@ -521,6 +521,6 @@ func TestShowsInvisibleCharacters(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(body), &got), body)
 	require.Len(t, got.Attempts, 1)
-	assert.Equal(t, user, got.Attempts[0].Username, "JSON keeps the text as is")
-	assert.Equal(t, ua, got.Attempts[0].UserAgent, "JSON keeps the text as is")
+	assert.Equal(t, core.StoreEscape(user), got.Attempts[0].Username, "JSON keeps the text as stored")
+	assert.Equal(t, core.StoreEscape(ua), got.Attempts[0].UserAgent, "JSON keeps the text as stored")
 }

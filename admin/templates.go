@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"time"
 
+	"github.com/goaxes/axes/core"
 	"github.com/goaxes/axes/internal/visible"
 )
 
@@ -24,15 +25,16 @@ var funcs = template.FuncMap{
 		if s == "" {
 			return "—"
 		}
-		return visible.String(s, 0)
+		return visible.String(core.StoreUnescape(s), 0)
 	},
 	// show spells out the control and format characters of attacker-
-	// controlled text (\x1b, \x00, \u202e, \u200b), as the CLI does, so
+	// controlled text (\x1b, \x00, \u202e, \u200b) as the client sent it
+	// (the stored text unescaped: core.StoreUnescape), as the CLI does, so
 	// that nothing is hidden or reordered on the page; html/template still
 	// escapes the result.
-	"show": func(s string) string { return visible.String(s, 0) },
+	"show": func(s string) string { return visible.String(core.StoreUnescape(s), 0) },
 	// lines is show for the lines of GET and POST data.
-	"lines": visible.Lines,
+	"lines": func(s string) string { return visible.Lines(core.StoreUnescape(s)) },
 }
 
 // templates holds one template set per page: the layout and the page's

@@ -145,5 +145,5 @@ func printable(s string, max int) string {
 	if s == "" {
 		return "-"
 	}
-	return visible.String(s, max)
+	return visible.String(core.StoreUnescape(s), max)
 }
