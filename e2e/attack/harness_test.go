@@ -211,9 +211,10 @@ func tail(s string, n int) string {
 
 // probe is what the demo's debug address reports.
 type probe struct {
-	Checks     int64  `json:"checks"`
-	Goroutines int    `json:"goroutines"`
-	HeapInuse  uint64 `json:"heap_inuse"`
+	Checks       int64            `json:"checks"`
+	ChecksByUser map[string]int64 `json:"checks_by_user"` // as the login handler named the user
+	Goroutines   int              `json:"goroutines"`
+	HeapInuse    uint64           `json:"heap_inuse"`
 }
 
 func (a *app) probe(t testing.TB) probe {
@@ -230,16 +231,36 @@ func (a *app) probe(t testing.TB) probe {
 // rssKB reads the process's resident set size from /proc.
 func (a *app) rssKB(t testing.TB) int {
 	t.Helper()
+	return a.procStatus(t, "VmRSS")
+}
+
+// peakRSSKB reads the process's peak resident set size (VmHWM) from /proc:
+// the peak since start or since resetPeakRSS.
+func (a *app) peakRSSKB(t testing.TB) int {
+	t.Helper()
+	return a.procStatus(t, "VmHWM")
+}
+
+// resetPeakRSS sets the process's peak resident set size to its current
+// one (Linux's clear_refs 5).
+func (a *app) resetPeakRSS(t testing.TB) {
+	t.Helper()
+	require.NoError(t, os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", a.cmd.Process.Pid), []byte("5"), 0))
+}
+
+// procStatus reads a kB field of /proc/PID/status.
+func (a *app) procStatus(t testing.TB, field string) int {
+	t.Helper()
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", a.cmd.Process.Pid))
 	require.NoError(t, err)
 	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(l, field+":"); ok {
 			n, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
 			require.NoError(t, err)
 			return n
 		}
 	}
-	t.Fatal("no VmRSS in /proc status")
+	t.Fatalf("no %s in /proc status", field)
 	return 0
 }
 

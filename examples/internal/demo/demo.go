@@ -125,6 +125,7 @@ var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such user"), bcrypt.De
 // Check reports whether password is username's.
 func (d *Demo) Check(username, password string) bool {
 	checks.Add(1)
+	countCheck(username)
 	hash, ok := d.users[username]
 	if !ok {
 		hash = dummyHash
