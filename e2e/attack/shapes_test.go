@@ -220,7 +220,10 @@ func shapes() []shape {
 		s("multipart", certain, func(u, p string) wire {
 			return form(multipartBody("username", u, "password", p), ct("multipart/form-data; boundary="+boundary))
 		}),
-		s("multipart, odd casing", certain, func(u, p string) wire {
+		// fiber's own multipart parser does not read an odd-cased media
+		// type, so the guard refuses it there (400) rather than pass on a
+		// body the handler would read otherwise; elsewhere it is certain.
+		s("multipart, odd casing", either, func(u, p string) wire {
 			return form(multipartBody("username", u, "password", p), ct("Multipart/Form-Data; Boundary="+boundary))
 		}),
 		s("JSON", certain, func(u, p string) wire { return api(loginJSON(u, p), ct(jsonType)) }),
