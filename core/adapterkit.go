@@ -16,7 +16,7 @@ import (
 	"sync/atomic"
 )
 
-// This file is what the four adapters share (STYLE 11): the life of one
+// This file is what the four adapters share: the life of one
 // login request around the app's handler, the reading of a response status,
 // and a buffer for handlers' responses. Adapters only translate.
 

@@ -31,7 +31,7 @@ func parseHeaderKind(name string) (headerKind, string, error) {
 	return 0, "", fmt.Errorf("axes: client IP header %q: want X-Forwarded-For, X-Real-IP or Forwarded", name)
 }
 
-// IPResolver finds a request's client IP (DESIGN G2): the socket peer,
+// IPResolver finds a request's client IP (docs/design.md G2): the socket peer,
 // unless that peer is a trusted proxy; only then is the configured forwarded
 // header read. It also groups IPv6 clients by prefix for lockout keys.
 // An IPResolver is immutable and safe for concurrent use.

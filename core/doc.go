@@ -24,7 +24,7 @@
 //
 // Begin counts the attempt atomically before the credentials are checked and
 // Succeed takes the count back, so however many attempts arrive at once, no
-// lockout key sees more than FailureLimit credential checks (DESIGN G1).
+// lockout key sees more than FailureLimit credential checks (docs/design.md G1).
 //
 // Lockout parameters are alternatives (OR), each a combination of
 // ip_address, username and user_agent (AND); a client is locked when any

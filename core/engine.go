@@ -582,7 +582,7 @@ func (a *Attempt) Done(ctx context.Context) {
 // atomic store step, refuses a locked client or counts the attempt as a
 // failure in advance (taken back by Succeed or Abandon). So however many
 // attempts run at once, at most FailureLimit credential checks happen per
-// key inside a window (DESIGN G1). The returned Attempt's Decision says
+// key inside a window (docs/design.md G1). The returned Attempt's Decision says
 // whether the login handler may run.
 func (e *Engine) Begin(ctx context.Context, r *Request) *Attempt {
 	a := attempts.Get().(*Attempt)

@@ -36,7 +36,7 @@ func (e *SettingError) Unwrap() error { return ErrBadSetting }
 
 // ConfigFromEnv returns DefaultConfig() overridden by the AXES_* variables
 // that getenv gives (pass os.Getenv); an empty variable means "not set".
-// It reads the names of DESIGN §5 (except AXES_STORE, which names a store
+// It reads the names of docs/design.md §5 (except AXES_STORE, which names a store
 // built elsewhere) and AXES_COOLOFF_TIERS, AXES_CLIENT_IP_HEADER,
 // AXES_MAX_BODY_BYTES, AXES_FAIL_OPEN, AXES_STORE_TIMEOUT,
 // AXES_DISABLE_ACCESS_LOG, AXES_ENABLE_ACCESS_FAILURE_LOG,

@@ -8,7 +8,7 @@ import (
 // Key names one lockout counter: one alternative of the lockout parameters
 // filled with the request's values. Its ID is an injective encoding: typed,
 // length-prefixed fields, so that no username can collide with an IP or with
-// another combination (DESIGN G3).
+// another combination (docs/design.md G3).
 type Key struct {
 	// Params is the combination this key counts.
 	Params Combination

@@ -64,7 +64,7 @@ func headerValue(h Header, name string) string {
 // Response builds the response to a refused attempt, in django-axes'
 // order: the app's LockoutResponseFunc → JSON for requests that ask for it
 // → the template → a redirect to LockoutURL → plain text. Retry-After
-// carries the seconds left whenever a cool-off applies (DESIGN G7). A store
+// carries the seconds left whenever a cool-off applies (docs/design.md G7). A store
 // outage is a 503 with Retry-After; an unknown client a 403. The caller
 // owns the returned Response.
 func (e *Engine) Response(f Facts, d Decision) *Response {

@@ -48,7 +48,7 @@ const (
 // step. Expired counters are deleted lazily, when they are read and when
 // room is needed.
 //
-// The store is bounded (DESIGN G4). MaxKeys is a hard cap on counters, split
+// The store is bounded (docs/design.md G4). MaxKeys is a hard cap on counters, split
 // evenly between the shards. When a shard is full, a new key makes room by
 // evicting an expired counter, else the least recently updated of a random
 // sample of unlocked counters (else of the whole shard). A locked counter —

@@ -23,7 +23,7 @@ const maxUsernameInput = 4 * MaxUsernameBytes
 var folders = sync.Pool{New: func() any { c := cases.Fold(); return &c }}
 
 // CanonicalUsername returns the form of a username that lockout keys use
-// (DESIGN G3), so that spelling variants share one counter: invalid UTF-8
+// (docs/design.md G3), so that spelling variants share one counter: invalid UTF-8
 // becomes U+FFFD; control and format characters (NUL, zero-width space,
 // …) are removed; the rest is NFKC-normalised, Unicode case-folded,
 // NFKC-normalised again, trimmed of Unicode spaces and cut to

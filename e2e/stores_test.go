@@ -79,7 +79,7 @@ func failUntilLocked(t *testing.T, c *http.Client, base string, limit int) {
 }
 
 // TestLockoutSurvivesRestart: a lockout in SQLite or PostgreSQL outlives
-// the app process (DESIGN G6: durable stores keep lockouts across restarts).
+// the app process (docs/design.md G6: durable stores keep lockouts across restarts).
 func TestLockoutSurvivesRestart(t *testing.T) {
 	bin := build(t, "nethttp", t.TempDir())
 	stores := map[string]func(t *testing.T) string{
@@ -107,7 +107,7 @@ func TestLockoutSurvivesRestart(t *testing.T) {
 }
 
 // TestSharedState: two app instances on one Redis, and two on one
-// PostgreSQL, see one lockout state (DESIGN G8): failures made on one lock
+// PostgreSQL, see one lockout state (docs/design.md G8): failures made on one lock
 // the client on the other.
 func TestSharedState(t *testing.T) {
 	bin := build(t, "gin", t.TempDir())

@@ -1,4 +1,4 @@
-// Package attack_test attacks the example apps over real HTTP (DESIGN §4,
+// Package attack_test attacks the example apps over real HTTP (docs/design.md §4,
 // G1–G8; issue 6): parallel races against the limit, spoofed forwarded
 // headers, username spellings, key spraying, bad input, secrets in stores
 // and logs, and store outages. Each example is built once with go build

@@ -20,7 +20,7 @@ import (
 // with Retry-After, the open one lets logins through and logs it, neither
 // panics nor piles up goroutines; after a restart on the same port and
 // data directory counting resumes and the failures recorded before the
-// outage still count (DESIGN G6).
+// outage still count (docs/design.md G6).
 func TestOutageG6(t *testing.T) {
 	t.Parallel()
 	t.Run("redis", func(t *testing.T) {

@@ -34,7 +34,7 @@ func storeURL(t testing.TB, kind string) string {
 
 // TestRaceG1 sends 500 concurrent wrong-password attempts for one user from
 // one address, half as the HTML form and half as the JSON login, with
-// limit 5: at most 5 may reach the password check (DESIGN G1; django-axes
+// limit 5: at most 5 may reach the password check (docs/design.md G1; django-axes
 // lets 15–20 of 100 through, its issue #592), and every other attempt gets
 // the lockout response.
 func TestRaceG1(t *testing.T) {

@@ -31,7 +31,7 @@ const mask = "********************"
 // fields against each store, then dumps everything the store holds (the
 // SQLite file, the PostgreSQL tables, the Redis keys and values), the admin
 // page's JSON and every log line: no password appears, and sensitive form
-// fields appear masked (DESIGN G5).
+// fields appear masked (docs/design.md G5).
 func TestSecretsG5(t *testing.T) {
 	t.Parallel()
 	combos := []struct{ store, fw string }{{"memory", "fiber"}, {"sqlite", "gin"}, {"postgres", "echo"}, {"redis", "nethttp"}}

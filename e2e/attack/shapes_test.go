@@ -21,7 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The request shapes of DESIGN G9/G10: a login the guard must either read
+// The request shapes of docs/design.md G9/G10: a login the guard must either read
 // with certainty or refuse before the login handler runs. Every shape is
 // sent to every example under every lockout parameter set, failing open
 // and closed; see TestShapesG9.

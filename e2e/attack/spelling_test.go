@@ -8,7 +8,7 @@ import (
 
 // TestSpellingG3: spellings of one username share one counter (trimmed,
 // case-folded, Unicode compatibility forms), and a username equal to an IP
-// address never shares that address's counter (DESIGN G3).
+// address never shares that address's counter (docs/design.md G3).
 func TestSpellingG3(t *testing.T) {
 	t.Parallel()
 	for _, fw := range frameworks {

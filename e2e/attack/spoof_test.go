@@ -36,7 +36,7 @@ func lockedAtThree(n int) []int {
 // TestSpoofingG2: forwarded headers from an untrusted peer change nothing;
 // behind a trusted proxy they are honoured, walked right to left, so a
 // spoofed left-most value cannot escape the right-most untrusted hop; IPv6
-// clients rotating inside one /64 share one counter (DESIGN G2; django-axes
+// clients rotating inside one /64 share one counter (docs/design.md G2; django-axes
 // issues #132, #224).
 func TestSpoofingG2(t *testing.T) {
 	t.Parallel()

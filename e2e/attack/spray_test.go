@@ -36,7 +36,7 @@ const (
 // TestSprayG4InProcess sprays 2,000,000 distinct usernames through an
 // engine on the memory store at its default caps: the counters stay at
 // their cap, the heap under sprayHeapBound, and a client locked before the
-// spray is still locked after it (DESIGN G4). Not parallel: it measures
+// spray is still locked after it (docs/design.md G4). Not parallel: it measures
 // the heap of the whole test process, so it runs alone.
 func TestSprayG4InProcess(t *testing.T) {
 	ctx := context.Background()

@@ -1,5 +1,5 @@
 // Package adaptertest is the one scenario table that every adapter runs
-// through its real router (STYLE 16): http.ServeMux, gin.New(), echo.New()
+// through its real router: http.ServeMux, gin.New(), echo.New()
 // and fiber's app.Test. Each adapter's test supplies a Harness that builds
 // a small app in its framework's idiom; the login logic of that app lives
 // here (App), so that the four apps answer alike and only the adapters

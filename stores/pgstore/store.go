@@ -1,6 +1,6 @@
 // Package pgstore keeps axes' lockout counters, attempt records and logs in
 // PostgreSQL through github.com/jackc/pgx/v5, so that several app instances
-// share one lockout state (DESIGN G8) that survives restarts.
+// share one lockout state (docs/design.md G8) that survives restarts.
 //
 // Every decision is one round trip: a Hit on one key is one statement
 // (INSERT … ON CONFLICT … DO UPDATE … RETURNING); a Hit on several keys is

@@ -1,5 +1,5 @@
 // Package redisstore keeps axes' lockout counters, attempt records and logs
-// in Redis, so that several app instances share one lockout state (DESIGN
+// in Redis, so that several app instances share one lockout state (docs/design.md,
 // G8). It works with a single server, a Sentinel failover client and a
 // Redis Cluster client (redis.UniversalClient).
 //

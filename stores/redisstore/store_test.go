@@ -101,7 +101,7 @@ func TestConformance(t *testing.T) {
 
 // TestTwoClients: two app instances (two clients, two stores, one server)
 // share one lockout: of 100 parallel attempts with limit 5, exactly 5 are
-// let through (DESIGN G1, G8).
+// let through (docs/design.md G1, G8).
 func TestTwoClients(t *testing.T) {
 	a, b := newClient(t), newClient(t)
 	prefix := randomPrefix(t, a)

@@ -14,7 +14,7 @@ import (
 )
 
 // TestCacheBounded: however many clients are locked, the cache holds at
-// most CacheSize keys (DESIGN G4), and the keys it leaves out still count.
+// most CacheSize keys (docs/design.md G4), and the keys it leaves out still count.
 func TestCacheBounded(t *testing.T) {
 	s, err := Open(filepath.Join(t.TempDir(), "bounded.db"), Options{CacheSize: 8})
 	require.NoError(t, err)

@@ -24,7 +24,7 @@
 // with the key), and on Close. Answering a refused Hit takes a map lookup under a mutex, no
 // statement and no allocation. The cache only ever refuses: an attempt that
 // may be allowed is always counted by its atomic statement in the
-// database, so the exact limit (DESIGN G1) holds across goroutines and
+// database, so the exact limit (docs/design.md G1) holds across goroutines and
 // processes as before.
 //
 // A successful login's ReleaseAndRecordLogin (core.LoginStore) is one

@@ -187,7 +187,7 @@ func (d *Demo) IsAdmin(username string) bool {
 // logged in and named in AXES_ADMIN_USERS.
 func (d *Demo) AdminAllowed(r *http.Request) bool { return d.IsAdmin(d.UserOf(r)) }
 
-// AdminHandler builds the admin page of DESIGN §7 that every example
+// AdminHandler builds the admin page of docs/design.md §7 that every example
 // mounts at AdminPrefix: the admin package's handler, open to the users that
 // AdminAllowed lets in. A variable, so that an app can put its own there.
 var AdminHandler = func(d *Demo) http.Handler {
