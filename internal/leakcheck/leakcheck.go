@@ -48,6 +48,7 @@ func Forms(pg, redis string) []Form {
 		{Name: "postgres unescaped / in password", URL: "postgres://postgres:S3c/ret3PW@" + pg + "/postgres?" + q, Secrets: []string{"S3c/ret3PW", "ret3PW"}},
 		{Name: "postgres unescaped ? in password", URL: "postgres://postgres:S3c?ret4PW@" + pg + "/postgres?" + q, Secrets: []string{"S3c?ret4PW", "ret4PW"}},
 		{Name: "postgres unescaped : and @ in password", URL: "postgres://postgres:S3c:r@et5PW@" + pg + "/postgres?" + q, Secrets: []string{"S3c:r@et5PW", "et5PW"}},
+		{Name: "postgres @ in the password parameter", URL: "postgres://" + pg + "?user=postgres&password=S3c@rt9PW&" + q, Secrets: []string{"S3c@rt9PW", "rt9PW"}},
 		{Name: "postgres keyword/value", URL: kvAddr + " password=S3cretPW" + kv, Secrets: []string{"S3cretPW"}},
 		{Name: "postgres keyword/value first", URL: "password=S3cretPW " + kvAddr + kv, Secrets: []string{"S3cretPW"}},
 		{Name: "postgres keyword/value quoted", URL: kvAddr + " password='S3cret Tail6'" + kv, Secrets: []string{"S3cret Tail6", "Tail6"}},

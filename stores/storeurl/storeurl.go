@@ -66,10 +66,12 @@ func open(ctx context.Context, s string) (core.Store, io.Closer, error) {
 		if u.Host == "" {
 			return nil, nil, fmt.Errorf("%w: %s: no host", ErrBadURL, Redact(s))
 		}
-		// The driver ends the user info at its first @, url.Parse at its
-		// last: they would not connect to the same host.
-		if auth, _, _ := strings.Cut(s[len(u.Scheme)+3:], "/"); strings.Count(auth, "@") > 1 {
-			return nil, nil, fmt.Errorf("%w: %s: the user info holds an @: write it %%40", ErrBadURL, Redact(s))
+		// The driver ends the user info at its first @ before a /, and
+		// url.Parse at its last before a /, ? or #: when they differ, the
+		// driver would connect to a host made of a part of the password.
+		auth, _, _ := strings.Cut(s[len(u.Scheme)+3:], "/")
+		if at := strings.IndexByte(auth, '@'); at >= 0 && (strings.Count(auth, "@") > 1 || strings.ContainsAny(auth[:at], "?#")) {
+			return nil, nil, fmt.Errorf("%w: %s: an @ in the user info or the parameters: write it %%40 (and a ? %%3F, a # %%23)", ErrBadURL, Redact(s))
 		}
 		st, err := pgstore.Open(ctx, s, pgstore.Options{})
 		if err != nil {

@@ -11,8 +11,9 @@
 // and sslpassword among them), and the same in the keyword/value form,
 // quoted or not. A password may hold a character that ends the user info
 // for one parser and not for another (an unescaped @, /, ?, # or :): the
-// part after it, which such a parser reads as the host, the port or the
-// database and a driver then quotes in its error, is a secret too.
+// parts before and after it, which such a parser reads as the user name,
+// the host, the port or the database and a driver then quotes in its
+// error, are secrets too.
 package redact
 
 import (
@@ -37,7 +38,11 @@ func String(s string) string {
 func Message(msg, s string) string {
 	_, secrets := parse(s)
 	for _, r := range replacements(secrets) {
-		msg = strings.ReplaceAll(msg, r[0], r[1])
+		if r.token {
+			msg = replaceToken(msg, r.old, r.new)
+		} else {
+			msg = strings.ReplaceAll(msg, r.old, r.new)
+		}
 	}
 	return msg
 }
@@ -66,55 +71,87 @@ func (h *hidden) Error() string { return h.msg }
 
 func (h *hidden) Is(target error) bool { return errors.Is(h.err, target) }
 
-// secret is a text to hide. A tail is the part of a password after a
-// character that some parser takes for the end of the user info: it is
-// hidden wherever it is followed by the "@" that ended the user info, and
-// anywhere when it is long enough not to be an everyday word.
+// secret is a text to hide. A part is the part of a password before or
+// after a character that some parser takes for the end of the user info
+// (an @, :, /, ? or #), and so may read as a user name or a host (and a
+// driver quote it as one): it is hidden wherever it is followed by an "@",
+// and when it is too short to be hidden anywhere (it would mask letters of
+// ordinary words), wherever it is a word of its own, as a name is.
+//
+// A value of the keyword/value form may hold white space, where a driver's
+// own redaction may stop: its words are hidden too, the long ones anywhere.
 type secret struct {
-	text string
-	tail bool
+	text  string
+	part  bool
+	words bool
 }
 
 // minFragment is the length from which a part of a secret is hidden
-// wherever it shows: shorter ones would mask letters of ordinary words.
+// wherever it shows.
 const minFragment = 4
 
-// replacements returns the (old, new) pairs that hide secrets, longest old
+type replacement struct {
+	old, new string
+	token    bool // only where old is a word of its own
+}
+
+// replacements returns the replacements that hide secrets, longest old
 // first.
-func replacements(secrets []secret) [][2]string {
-	seen := map[string]bool{}
-	var rs [][2]string
-	add := func(old, new string) {
-		if old == "" || old == new || seen[old] {
+func replacements(secrets []secret) []replacement {
+	seen := map[replacement]bool{}
+	var rs []replacement
+	add := func(r replacement) {
+		if r.old == "" || r.old == r.new || seen[r] {
 			return
 		}
-		seen[old] = true
-		rs = append(rs, [2]string{old, new})
+		seen[r] = true
+		rs = append(rs, r)
 	}
 	for _, s := range secrets {
 		for _, v := range spellings(s.text) {
-			if !s.tail || len(v) >= minFragment {
-				add(v, Mask)
-			}
-			if s.tail {
-				add(v+"@", Mask+"@")
+			add(replacement{old: v, new: Mask, token: s.part && len(v) < minFragment})
+			if s.part {
+				add(replacement{old: v + "@", new: Mask + "@"})
 			}
 		}
-		if s.tail {
+		if !s.words {
 			continue
 		}
-		// A driver that splits the secret where another parser would not
-		// quotes its parts: hide the long ones.
 		for _, f := range strings.FieldsFunc(s.text, isSeparator) {
 			if len(f) >= minFragment {
 				for _, v := range spellings(f) {
-					add(v, Mask)
+					add(replacement{old: v, new: Mask})
 				}
 			}
 		}
 	}
-	sort.SliceStable(rs, func(i, j int) bool { return len(rs[i][0]) > len(rs[j][0]) })
+	sort.SliceStable(rs, func(i, j int) bool { return len(rs[i].old) > len(rs[j].old) })
 	return rs
+}
+
+// replaceToken replaces old with new in s where old is neither preceded
+// nor followed by a letter, a digit or one of "._-".
+func replaceToken(s, old, new string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, old)
+		if i < 0 {
+			break
+		}
+		j := i + len(old)
+		if (i == 0 || !isWord(s[i-1])) && (j == len(s) || !isWord(s[j])) {
+			b.WriteString(s[:i] + new)
+		} else {
+			b.WriteString(s[:j])
+		}
+		s = s[j:]
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+func isWord(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
 }
 
 // spellings returns s as written, decoded and encoded in the ways a
@@ -137,7 +174,7 @@ func spellings(s string) []string {
 }
 
 func isSeparator(r rune) bool {
-	return strings.ContainsRune("@:/?#&='\\ \t\n\r\v\f", r)
+	return strings.ContainsRune("'\\ \t\n\r\v\f", r)
 }
 
 // secretName reports whether the parameter or keyword k names a secret.
@@ -184,60 +221,68 @@ func isURL(s string) bool {
 	return i >= 0 && !strings.ContainsAny(s[:i], "= \t\n\r\v\f")
 }
 
-// passwordSecrets returns the password pw of a user info and its tails.
+// passwordSecrets returns the password pw and its parts.
 func passwordSecrets(pw string) []secret {
 	if pw == "" {
 		return nil
 	}
 	secrets := []secret{{text: pw}}
 	for i := 0; i < len(pw); i++ {
-		if strings.IndexByte("@:/?#", pw[i]) >= 0 && i+1 < len(pw) {
-			secrets = append(secrets, secret{text: pw[i+1:], tail: true})
+		if strings.IndexByte("@:/?#", pw[i]) >= 0 {
+			secrets = append(secrets, secret{text: pw[:i], part: true}, secret{text: pw[i+1:], part: true})
 		}
 	}
 	return secrets
 }
 
-// parseURL masks the password of the user info, which ends at the last
-// "@" (so that a password with an unescaped @, /, ? or # is masked whole),
-// and the values of the secret query parameters.
+// parseURL masks the password of the user info and the values of the
+// secret query parameters, in every reading of s that a parser may make:
+// the user info ends at the last "@" (url.Parse), or at the first
+// (PostgreSQL's driver), so that a password with an unescaped @, /, ? or #
+// is masked whole; the query starts at the first "?" (the driver, when the
+// "@" of a value makes it take the query for user info), or at the first
+// after the user info.
 func parseURL(s string) (string, []secret) {
-	i := strings.Index(s, "://") + 3
-	var b strings.Builder
-	b.WriteString(s[:i])
-	rest := s[i:]
+	start := strings.Index(s, "://") + 3
+	rest := s[start:]
+	var spans [][2]int // of rest, masked
 	var secrets []secret
-	if at := strings.LastIndex(rest, "@"); at >= 0 {
-		user, pw, ok := strings.Cut(rest[:at], ":")
-		b.WriteString(user)
-		switch {
-		case ok && pw != "":
-			b.WriteString(":" + Mask)
-			secrets = passwordSecrets(pw)
-		case ok:
-			b.WriteByte(':')
+	at := strings.LastIndex(rest, "@")
+	if at >= 0 {
+		if c := strings.IndexByte(rest[:at], ':'); c >= 0 && c+1 < at {
+			spans = append(spans, [2]int{c + 1, at})
+			secrets = append(secrets, passwordSecrets(rest[c+1:at])...)
 		}
-		b.WriteByte('@')
-		rest = rest[at+1:]
 	}
-	q := strings.IndexByte(rest, '?')
-	if q < 0 {
-		b.WriteString(rest)
-		return b.String(), secrets
-	}
-	b.WriteString(rest[:q+1])
-	for n, pair := range strings.Split(rest[q+1:], "&") {
-		if n > 0 {
-			b.WriteByte('&')
-		}
-		k, v, ok := strings.Cut(pair, "=")
-		if !ok || v == "" || !secretName(k) {
-			b.WriteString(pair)
+	for _, from := range []int{0, at + 1} {
+		q := strings.IndexByte(rest[from:], '?')
+		if q < 0 {
 			continue
 		}
-		b.WriteString(k + "=" + Mask)
-		secrets = append(secrets, secret{text: v})
+		off := from + q + 1
+		for _, pair := range strings.Split(rest[off:], "&") {
+			k, v, ok := strings.Cut(pair, "=")
+			if ok && v != "" && secretName(k) {
+				spans = append(spans, [2]int{off + len(k) + 1, off + len(pair)})
+				secrets = append(secrets, passwordSecrets(v)...)
+			}
+			off += len(pair) + 1
+		}
 	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i][0] < spans[j][0] })
+	var b strings.Builder
+	b.WriteString(s[:start])
+	end := 0
+	for n, sp := range spans {
+		if n > 0 && sp[0] <= end { // overlaps the previous span: extend it
+			end = max(end, sp[1])
+			continue
+		}
+		b.WriteString(rest[end:sp[0]])
+		b.WriteString(Mask)
+		end = sp[1]
+	}
+	b.WriteString(rest[end:])
 	return b.String(), secrets
 }
 
@@ -298,9 +343,9 @@ func parseKeywords(s string) (string, []secret) {
 			continue
 		}
 		b.WriteString(strings.Repeat("'", btoi(quoted)) + Mask + strings.Repeat("'", btoi(closed)))
-		secrets = append(secrets, secret{text: raw})
+		secrets = append(secrets, secret{text: raw, words: true})
 		if val != raw {
-			secrets = append(secrets, secret{text: val})
+			secrets = append(secrets, secret{text: val, words: true})
 		}
 	}
 	return b.String(), secrets

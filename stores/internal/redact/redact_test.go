@@ -42,6 +42,9 @@ func TestString(t *testing.T) {
 		"%%%://user:pw@host":                               "%%%://user:xxxxx@host",
 		"mysql://root:pw@db/axes?auth_token=t&user=root":   "mysql://root:xxxxx@db/axes?auth_token=xxxxx&user=root",
 		"redis://h/0?client_name=a@b":                      "redis://h/0?client_name=a@b",
+		"postgres://h?password=a@b":                        "postgres://h?password=xxxxx",
+		"postgres://u:p?w@h/db?pwd=x&a=b":                  "postgres://u:xxxxx@h/db?pwd=xxxxx&a=b",
+		"postgres://u:p@h/db?password=q":                   "postgres://u:xxxxx@h/db?password=xxxxx",
 		"postgres://u:p@ss@host/db?sslmode=disable&x=1#fr": "postgres://u:xxxxx@host/db?sslmode=disable&x=1#fr",
 	} {
 		assert.Equal(t, want, redact.String(in), "String(%q)", in)
@@ -56,6 +59,8 @@ func TestMessage(t *testing.T) {
 		{"redis://:a%2Fb%22c@h/0", `parse "redis://:a/b\"c@h/0"`, `parse "redis://:xxxxx@h/0"`},
 		{"host=h password='horse battery staple'", "cannot parse `host=h password=xxxxx battery staple'`", "cannot parse `host=h password=xxxxx xxxxx xxxxx'`"},
 		{"redis://h/0", "dial tcp h:6379: connection refused", "dial tcp h:6379: connection refused"},
+		{"postgres://h?password=a@b", "connect to `user=h?password=a database=`: lookup b: no such host; a bad host", "connect to `user=h?password=xxxxx database=`: lookup xxxxx: no such host; xxxxx bad host"},
+		{"postgres://h?password=S3c@r7&sslmode=disable", "lookup r7&sslmode=disable: no such host", "lookup xxxxx&sslmode=disable: no such host"},
 	} {
 		assert.Equal(t, tc.want, redact.Message(tc.msg, tc.s), "Message(%q, %q)", tc.msg, tc.s)
 	}
