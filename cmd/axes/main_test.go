@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goaxes/axes/core"
+	"github.com/goaxes/axes/internal/leakcheck"
 	"github.com/goaxes/axes/stores/storeurl"
 )
 
@@ -340,6 +341,29 @@ func TestErrors(t *testing.T) {
 			assert.NotContains(t, r.stderr, "panic")
 			assert.Empty(t, r.stdout)
 		})
+	}
+}
+
+// TestNoSecretInOutput runs list on every form of leakcheck, given with
+// --store and in AXES_STORE, on an address where nothing listens and on the
+// test servers: neither stdout nor stderr shows a secret.
+func TestNoSecretInOutput(t *testing.T) {
+	for where, addr := range leakcheck.Addresses(t) {
+		for _, f := range leakcheck.Forms(addr[0], addr[1]) {
+			t.Run(where+"/"+f.Name, func(t *testing.T) {
+				t.Parallel()
+				for how, r := range map[string]result{
+					"--store":    axes(t, nil, "--store", f.URL, "--timeout", "2s", "list"),
+					"AXES_STORE": axes(t, []string{"AXES_STORE=" + f.URL}, "list", "--timeout", "2s"),
+				} {
+					if where == "unreachable" {
+						assert.Equal(t, exitError, r.code, "%s: exit status; stderr: %s", how, r.stderr)
+					}
+					leakcheck.NoSecret(t, f, how+": stdout", r.stdout)
+					leakcheck.NoSecret(t, f, how+": stderr", r.stderr)
+				}
+			})
+		}
 	}
 }
 

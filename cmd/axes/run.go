@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -98,12 +97,18 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	if c.cmd != "" {
 		prefix += " " + c.cmd
 	}
+	// Whatever the error, it shows no secret of the store URL (the store's
+	// own errors may quote a part of it).
+	raw := c.storeURL
+	if raw == "" {
+		raw = getenv("AXES_STORE")
+	}
 	var ue usageError
 	if errors.As(err, &ue) {
-		fmt.Fprintf(stderr, "%s: %s\nRun 'axes help' for usage.\n", prefix, ue.msg)
+		fmt.Fprintf(stderr, "%s: %s\nRun 'axes help' for usage.\n", prefix, storeurl.RedactError(ue, raw))
 		return exitUsage
 	}
-	fmt.Fprintf(stderr, "%s: %s\n", prefix, trimAxes(err.Error()))
+	fmt.Fprintf(stderr, "%s: %s\n", prefix, trimAxes(storeurl.RedactError(err, raw).Error()))
 	return exitError
 }
 
@@ -223,7 +228,7 @@ type session struct {
 	engine *core.Engine
 	store  core.Store
 	closer io.Closer
-	where  string // the store URL without its password, for messages
+	where  string // the store URL without its secrets, for messages
 }
 
 func (s *session) Close() {
@@ -256,7 +261,7 @@ func (c *cli) open(ctx context.Context) (*session, error) {
 	if c.timeout <= 0 {
 		return nil, usagef("--timeout %s: want a duration > 0", c.timeout)
 	}
-	where := redact(raw)
+	where := storeurl.Redact(raw)
 	if strings.TrimSpace(raw) == "memory" {
 		fmt.Fprintln(c.stderr, "axes: warning: the memory store lives inside each app process; this command sees an empty one")
 	}
@@ -280,20 +285,6 @@ func (c *cli) open(ctx context.Context) (*session, error) {
 		return nil, fmt.Errorf("settings: %w", err)
 	}
 	return &session{engine: e, store: st, closer: closer, where: where}, nil
-}
-
-// redact hides a password in a store URL.
-func redact(s string) string {
-	s = strings.TrimSpace(s)
-	if u, err := url.Parse(s); err == nil && u.User != nil {
-		return u.Redacted()
-	}
-	if i := strings.LastIndex(s, "@"); i >= 0 {
-		if j := strings.Index(s, "://"); j >= 0 && j < i {
-			return s[:j+3] + "xxxxx@" + s[i+1:]
-		}
-	}
-	return s
 }
 
 // records returns the store's records or an error saying it keeps none.

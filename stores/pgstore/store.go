@@ -16,10 +16,7 @@ package pgstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +26,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/goaxes/axes/core"
+	"github.com/goaxes/axes/stores/internal/redact"
 	"github.com/goaxes/axes/stores/internal/sqlcommon"
 )
 
@@ -146,59 +144,27 @@ func New(pool *pgxpool.Pool, opts Options) (*Store, error) {
 	}, nil
 }
 
-// Open connects to the database at url (postgres://…) and returns a store
-// that owns its pool: Close closes it. Errors never echo the URL's
-// password.
+// Open connects to the database at dsn (a postgres:// URL or a
+// keyword/value string) and returns a store that owns its pool: Close
+// closes it. Its errors never show a secret of dsn: its password, in the
+// user info or a parameter, or its sslpassword, whatever a misreading
+// parser made of it.
 func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("axes: pgstore: bad URL: %s", scrub(err.Error(), dsn))
+		return nil, fmt.Errorf("axes: pgstore: bad URL: %s", redact.Message(err.Error(), dsn))
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("axes: pgstore: open: %s", scrub(err.Error(), dsn))
+		return nil, fmt.Errorf("axes: pgstore: open: %s", redact.Message(err.Error(), dsn))
 	}
 	s, err := New(pool, opts)
 	if err != nil {
 		pool.Close()
-		if msg := scrub(err.Error(), dsn); msg != err.Error() {
-			return nil, errors.New(msg)
-		}
-		return nil, err
+		return nil, redact.Error(err, dsn)
 	}
 	s.own = true
 	return s, nil
-}
-
-var kvPassword = regexp.MustCompile(`(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
-
-// scrub removes the password of dsn from msg.
-func scrub(msg, dsn string) string {
-	msg = kvPassword.ReplaceAllString(msg, "${1}xxxxx")
-	pw := ""
-	if u, err := url.Parse(dsn); err == nil && u.User != nil {
-		pw, _ = u.User.Password()
-	} else if i, j := strings.Index(dsn, "://"), strings.LastIndex(dsn, "@"); i >= 0 && j > i {
-		userinfo := dsn[i+3 : j]
-		if k := strings.Index(userinfo, ":"); k >= 0 {
-			pw = userinfo[k+1:]
-		}
-	}
-	for _, m := range kvPassword.FindAllStringSubmatch(dsn, -1) {
-		if v := strings.Trim(m[2], "'"); len(v) > len(pw) {
-			pw = v
-		}
-	}
-	if pw != "" {
-		msg = strings.ReplaceAll(msg, pw, "xxxxx")
-		if e := url.QueryEscape(pw); e != pw {
-			msg = strings.ReplaceAll(msg, e, "xxxxx")
-		}
-		if e := url.PathEscape(pw); e != pw {
-			msg = strings.ReplaceAll(msg, e, "xxxxx")
-		}
-	}
-	return msg
 }
 
 // Pool returns the pool the store uses.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/goaxes/axes/core"
 	"github.com/goaxes/axes/core/storetest"
+	"github.com/goaxes/axes/internal/leakcheck"
 	"github.com/goaxes/axes/stores/internal/sqlcommon/sqltest"
 	"github.com/goaxes/axes/stores/pgstore"
 )
@@ -177,6 +178,31 @@ func TestOpenErrorsHidePassword(t *testing.T) {
 		if assert.Error(t, err, "Open(a bad URL)") {
 			assert.NotContains(t, err.Error(), pw, "the error of a bad URL echoes its password: %v", err)
 			assert.Contains(t, err.Error(), "axes: pgstore:", "error prefix")
+		}
+	}
+}
+
+// TestOpenNoSecret opens every PostgreSQL form of leakcheck (URLs and
+// keyword/value strings) with Open, on an address where nothing listens and
+// on the test server: the error, if any, shows no secret.
+func TestOpenNoSecret(t *testing.T) {
+	for where, addr := range leakcheck.Addresses(t) {
+		for _, f := range leakcheck.Forms(addr[0], addr[1]) {
+			if !f.Postgres {
+				continue
+			}
+			t.Run(where+"/"+f.Name, func(t *testing.T) {
+				t.Parallel()
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				s, err := pgstore.Open(ctx, f.URL, pgstore.Options{Schema: "axes_leakcheck"})
+				if err == nil {
+					require.NoError(t, s.Close())
+					return
+				}
+				assert.Contains(t, err.Error(), "axes: pgstore:")
+				leakcheck.NoSecret(t, f, "the error", err.Error())
+			})
 		}
 	}
 }

@@ -79,6 +79,7 @@ import (
 	"time"
 
 	"github.com/goaxes/axes/core"
+	"github.com/goaxes/axes/stores/internal/redact"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -208,22 +209,30 @@ func tagInside(base string) bool {
 
 // Open connects to the Redis server of a redis:// or rediss:// URL (as
 // redis.ParseURL reads it: redis://user:password@host:6379/0?dial_timeout=3s).
-// The store owns that client: Close closes it. Errors never echo the
+// The store owns that client: Close closes it. Errors never show the
 // password.
 func Open(rawURL string, opts Options) (*Store, error) {
+	s, err := open(rawURL, opts)
+	if err != nil {
+		return nil, redact.Error(err, rawURL)
+	}
+	return s, nil
+}
+
+func open(rawURL string, opts Options) (*Store, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, errors.New("axes: redisstore: bad URL: cannot parse it (want redis://host:port/db or rediss://…)")
 	}
 	if u.Scheme != "redis" && u.Scheme != "rediss" {
-		return nil, fmt.Errorf("axes: redisstore: bad URL %s: scheme %q (want redis or rediss)", redact(u), u.Scheme)
+		return nil, fmt.Errorf("axes: redisstore: bad URL %s: scheme %q (want redis or rediss)", redact.String(rawURL), u.Scheme)
 	}
 	if u.Host == "" {
-		return nil, fmt.Errorf("axes: redisstore: bad URL %s: no host", redact(u))
+		return nil, fmt.Errorf("axes: redisstore: bad URL %s: no host", redact.String(rawURL))
 	}
 	ro, err := redis.ParseURL(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("axes: redisstore: bad URL %s: %s", redact(u), hidePassword(err.Error(), u))
+		return nil, fmt.Errorf("axes: redisstore: bad URL %s: %s", redact.String(rawURL), err)
 	}
 	rdb := redis.NewClient(ro)
 	s, err := New(rdb, opts)
@@ -233,20 +242,6 @@ func Open(rawURL string, opts Options) (*Store, error) {
 	}
 	s.own = true
 	return s, nil
-}
-
-// redact shows a URL without its password and query.
-func redact(u *url.URL) string {
-	v := *u
-	v.RawQuery, v.ForceQuery, v.Fragment, v.RawFragment = "", false, "", ""
-	return v.Redacted()
-}
-
-func hidePassword(msg string, u *url.URL) string {
-	if p, ok := u.User.Password(); ok && p != "" {
-		msg = strings.ReplaceAll(msg, p, "xxxxx")
-	}
-	return msg
 }
 
 // Close closes the client when Open created it; a client given to New is

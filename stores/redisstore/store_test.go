@@ -19,6 +19,7 @@ import (
 
 	"github.com/goaxes/axes/core"
 	"github.com/goaxes/axes/core/storetest"
+	"github.com/goaxes/axes/internal/leakcheck"
 	"github.com/goaxes/axes/stores/redisstore"
 )
 
@@ -552,6 +553,38 @@ func TestOpen(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.want, "Open(%s): error names the problem", tt.url)
 			assert.NotContains(t, err.Error(), "s3cret", "Open(%s): error echoes the password", tt.url)
 		})
+	}
+}
+
+// TestOpenNoSecret opens every Redis form of leakcheck with Open, on an
+// address where nothing listens and on the test server (which has no
+// password, so that AUTH fails): no error, of Open or of the first
+// operation, shows a secret.
+func TestOpenNoSecret(t *testing.T) {
+	for where, addr := range leakcheck.Addresses(t) {
+		for _, f := range leakcheck.Forms(addr[0], addr[1]) {
+			if !f.Redis {
+				continue
+			}
+			t.Run(where+"/"+f.Name, func(t *testing.T) {
+				t.Parallel()
+				s, err := redisstore.Open(f.URL, redisstore.Options{Prefix: "axestest:leakcheck:"})
+				if err == nil {
+					ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+					defer cancel()
+					out := make([]core.Counter, 1)
+					err = s.Peek(ctx, []core.Key{core.NewKey(core.ParamIPAddress, "192.0.2.1", "", "")}, time.Now(), core.Policy{Limit: 3}, out)
+					require.NoError(t, s.Close())
+				}
+				if where == "unreachable" {
+					require.Error(t, err)
+				}
+				if err != nil {
+					assert.Contains(t, err.Error(), "axes: redisstore:")
+					leakcheck.NoSecret(t, f, "the error", err.Error())
+				}
+			})
+		}
 	}
 }
 

@@ -55,7 +55,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -184,9 +186,21 @@ func New(db *sql.DB, opts Options) (*Store, error) {
 // for a private in-memory database) in WAL mode with a busy timeout, and
 // returns a store that owns it: Close closes it. Its writes queue in Go
 // (one at a time); its reads use up to Options.MaxConns connections.
+//
+// A database file that Open creates is readable and writable by its owner
+// only (0600, whatever the umask), and so are its -wal and -shm files,
+// which SQLite creates with the mode of the database file: the attempt
+// records name users and their addresses. An existing file keeps its mode,
+// which is its owner's choice (chmod 600 it, and its -wal and -shm files,
+// to close it).
 func Open(path string, opts Options) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("axes: sqlitestore: empty path")
+	}
+	if path != ":memory:" {
+		if err := create(path); err != nil {
+			return nil, fmt.Errorf("axes: sqlitestore: open %s: %w", path, err)
+		}
 	}
 	busy := opts.BusyTimeout
 	if busy <= 0 {
@@ -219,6 +233,23 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	s.own = true
 	return s, nil
+}
+
+// create creates the file at path, empty and 0600, unless there is one:
+// SQLite takes an empty file for a new database.
+func create(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	err = f.Chmod(0o600) // whatever the umask
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // escapePath makes path safe inside a file: URI.

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goaxes/axes/core"
+	"github.com/goaxes/axes/internal/leakcheck"
 	"github.com/goaxes/axes/stores/storeurl"
 )
 
@@ -69,8 +70,42 @@ func TestRedact(t *testing.T) {
 		"postgres://axes:hunter2@db/axes":   "postgres://axes:xxxxx@db/axes",
 		"sqlite:/var/lib/axes.db":           "sqlite:/var/lib/axes.db",
 		"memory":                            "memory",
-		"%%%://user:hunter2@host":           "%%%://xxxxx@host",
+		"%%%://user:hunter2@host":           "%%%://user:xxxxx@host",
 	} {
 		assert.Equal(t, want, storeurl.Redact(in), "Redact(%q)", in)
+	}
+}
+
+// TestNoSecretInErrors opens every form of leakcheck through Open, on an
+// address where nothing listens and on the real servers: neither the error
+// (of Open or, for a lazy client, of the first operation) nor Redact shows
+// the secret.
+func TestNoSecretInErrors(t *testing.T) {
+	for where, addr := range leakcheck.Addresses(t) {
+		for _, f := range leakcheck.Forms(addr[0], addr[1]) {
+			t.Run(where+"/"+f.Name, func(t *testing.T) {
+				t.Parallel()
+				leakcheck.NoSecret(t, f, "Redact", storeurl.Redact(f.URL))
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				st, c, err := storeurl.Open(ctx, f.URL)
+				if err == nil {
+					// A TLS client on a plain server would wait for ever.
+					hctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+					defer cancel()
+					var out [1]core.Counter
+					k := core.NewKey(core.ParamIPAddress, "10.0.0.1", "", "")
+					_, err = st.Hit(hctx, []core.Key{k}, time.Now(), core.Policy{Limit: 3}, out[:])
+					require.NoError(t, c.Close())
+				}
+				if where == "unreachable" {
+					require.Error(t, err)
+				}
+				if err != nil {
+					assert.Contains(t, err.Error(), "axes:")
+					leakcheck.NoSecret(t, f, "the error", err.Error())
+				}
+			})
+		}
 	}
 }
