@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"math"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -188,7 +189,11 @@ func (l *Login) readHTTP(r *http.Request) {
 		return
 	}
 	max := e.cfg.MaxBodyBytes
-	prefix, err := readAtMost(l.small[:0], r.Body, max+1)
+	limit := max
+	if limit < math.MaxInt64 {
+		limit++ // one byte more tells a body past the cap
+	}
+	prefix, err := readAtMost(l.small[:0], r.Body, limit)
 	l.in = replayBody{prefix: prefix, body: r.Body}
 	r.Body = &l.in
 	if err != nil {
